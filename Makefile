@@ -1,0 +1,13 @@
+# The two commands a new user runs: `make demo` (the whole pipeline on the embedded default) and `make test`.
+VENV ?= .venv
+PYTEST_ARGS ?= -n 2 --timeout 900
+
+.PHONY: setup setup-dev demo test bench
+setup:
+	bash scripts/setup.sh
+setup-dev:
+	bash scripts/setup.sh --dev
+demo: setup
+	$(VENV)/bin/darl demo
+test: setup-dev
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

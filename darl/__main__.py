@@ -1,0 +1,3 @@
+from darl.cli.main import main
+
+main()
