@@ -15,6 +15,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from darl.errors import DarlError
+
 Domain = Literal["math", "code"]
 DOMAINS: tuple[Domain, ...] = ("math", "code")
 TestType = Literal["stdin", "functional"]
@@ -22,7 +24,7 @@ TestType = Literal["stdin", "functional"]
 PROBLEM_COLUMNS = ("id", "domain", "prompt", "answer", "tests", "source", "metadata")
 
 
-class RecordError(ValueError):
+class RecordError(DarlError, ValueError):
     """A record that does not fit the schema; the message names the field and what to do."""
 
 

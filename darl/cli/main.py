@@ -25,10 +25,9 @@ def _root() -> None:
 def main() -> None:
     """Entry point: errors a user can fix are printed as one clear line (no traceback), exit status 2."""
     from darl.errors import DarlError
-    from darl.records import RecordError
 
     try:
         app()
-    except (DarlError, RecordError) as exc:
+    except DarlError as exc:
         typer.secho(f"darl: error: {exc}", err=True, fg=typer.colors.RED)
         raise SystemExit(2) from None
