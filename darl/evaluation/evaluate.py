@@ -1,0 +1,407 @@
+"""Evaluate a model on benchmarks the paper's way: n samples per problem at temperature 0.6 / top_p 0.95, every
+sample graded by the project's verifier, Pass@1 as mean correctness with its standard error, pass@k unbiased,
+breakdowns by the problems' metadata (subject, level, platform, difficulty).
+
+What it writes into the output folder:
+- `samples.jsonl`: one line per sample (benchmark, problem id, sample index, response, tokens, truncation, and the
+  verdict). A problem's n lines are appended together once they are graded, so a run killed at any moment and
+  started again keeps every finished problem, redoes only the unfinished one, and repeats nothing.
+- `eval.json`: the settings, the model, software versions and, per benchmark, the numbers and the per-problem pass
+  counts (which `darl.evaluation.compare` pairs on). It is rewritten after each benchmark and says `complete`.
+
+Generation of the next batch overlaps with grading of the current one: the generator runs in a worker thread and
+grading stays in the main thread, because Math-Verify's timeouts use `signal.alarm`, which works only there.
+
+Differs from the paper: the paper gives no standard errors and no breakdowns; the default maximum response length
+here is the paper's 32k tokens, which only a GPU back end can reach in reasonable time (set `max_new_tokens`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from darl.errors import InputError
+from darl.evaluation.passk import mean_correctness, mean_pass_at_k
+from darl.generation.base import Completion, Generator, SamplingParams
+from darl.prompting import chat_messages
+from darl.records import Problem, Verdict
+
+EVAL_FORMAT = "darl-eval/1"
+SAMPLES_FILE = "samples.jsonl"
+EVAL_FILE = "eval.json"
+
+# The paper's n per benchmark (method.md section 6); AMC follows AIME's 16 as DeepScaleR does. Others: 4.
+PAPER_SAMPLES = {"aime24": 16, "math500": 16, "amc23": 16, "livecodebench": 4}
+DEFAULT_SAMPLES = 4
+BREAKDOWN_KEYS = ("subject", "level", "platform", "difficulty")
+# Software whose version can change a number; recorded in eval.json.
+_VERSIONED = ("darl", "torch", "transformers", "vllm", "math-verify", "trl")
+
+ProgressCallback = Callable[[str, int, int], None]
+"""Called as (benchmark, problems done, problems total) after each graded batch, and once at the start."""
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """How to sample. `samples` overrides n for every benchmark; None takes `PAPER_SAMPLES` (4 elsewhere).
+    `ks` are the k of pass@k; None means 1, 2, 4, ... up to n, and n. `batch_problems` problems go to the generator
+    per call (each with n samples); smaller batches lose less work to a crash, larger ones keep a GPU busier."""
+
+    temperature: float = 0.6
+    top_p: float = 0.95
+    max_new_tokens: int = 32768
+    samples: int | None = None
+    ks: tuple[int, ...] | None = None
+    seed: int = 0
+    batch_problems: int = 8
+    breakdown_keys: tuple[str, ...] = BREAKDOWN_KEYS
+
+    def __post_init__(self) -> None:
+        if self.samples is not None and self.samples < 1:
+            raise InputError(f"must be >= 1, got {self.samples}", field="samples")
+        if self.batch_problems < 1:
+            raise InputError(f"must be >= 1, got {self.batch_problems}", field="batch_problems")
+        if self.max_new_tokens < 1:
+            raise InputError(f"must be >= 1, got {self.max_new_tokens}", field="max_new_tokens")
+        if self.ks is not None and any(k < 1 for k in self.ks):
+            raise InputError(f"every k must be >= 1, got {list(self.ks)}", field="ks")
+
+    def samples_for(self, benchmark: str) -> int:
+        if self.samples is not None:
+            return self.samples
+        return PAPER_SAMPLES.get(benchmark, DEFAULT_SAMPLES)
+
+    def ks_for(self, n: int) -> list[int]:
+        if self.ks is not None:
+            return sorted({k for k in self.ks if k <= n})
+        ks, k = [], 1
+        while k < n:
+            ks.append(k)
+            k *= 2
+        return ks + [n]
+
+
+@dataclass
+class SampleRecord:
+    """One graded response, one line of samples.jsonl."""
+
+    benchmark: str
+    problem_id: str
+    sample: int
+    response: str
+    num_tokens: int
+    truncated: bool
+    score: float
+    passed: bool
+    error: str | None = None
+    tests_passed: int | None = None
+    tests_total: int | None = None
+
+    @classmethod
+    def from_parts(cls, benchmark: str, problem_id: str, sample: int, completion: Completion,
+                   verdict: Verdict) -> SampleRecord:
+        return cls(benchmark=benchmark, problem_id=problem_id, sample=sample, response=completion.text,
+                   num_tokens=completion.num_tokens, truncated=completion.truncated, score=float(verdict.score),
+                   passed=bool(verdict.passed), error=verdict.error, tests_passed=verdict.tests_passed,
+                   tests_total=verdict.tests_total)
+
+
+@dataclass
+class EvalResult:
+    """What `evaluate` returns: the contents of eval.json and where it was written."""
+
+    path: Path
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def pass_at_1(self, benchmark: str) -> float | None:
+        bench = self.data.get("benchmarks", {}).get(benchmark)
+        return None if bench is None else bench["pass@1"]["mean"]
+
+
+def software_versions() -> dict[str, str | None]:
+    """Versions of the packages that can change a number (None: not installed)."""
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+# ----------------------------------------------------------------------------------------------- samples file
+
+
+def load_samples(path: Path, expected_n: Mapping[str, int] | None = None) -> dict[tuple[str, str], list[dict]]:
+    """Read samples.jsonl into {(benchmark, problem id): [sample dicts ordered by index]}, keeping only complete
+    problems (all `expected_n[benchmark]` samples present; every group when `expected_n` is None or lacks the
+    benchmark). An incomplete group or a torn last line (a crash mid-write) is dropped, and the file is rewritten
+    without it so that appending continues from a clean end. A corrupt line elsewhere is an error."""
+    if not path.exists():
+        return {}
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    torn = False
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            if number >= len(lines) - 1:  # the last line, cut short by a crash
+                torn = True
+                continue
+            raise InputError("not valid JSON", path=path, line=number,
+                             hint="delete the line or the file to re-evaluate those samples") from None
+        try:
+            key = (str(row["benchmark"]), str(row["problem_id"]))
+            int(row["sample"])
+        except (KeyError, TypeError, ValueError):
+            raise InputError("a sample line needs 'benchmark', 'problem_id' and 'sample'", path=path,
+                             line=number) from None
+        groups[key].append(row)
+    complete: dict[tuple[str, str], list[dict]] = {}
+    dropped = torn
+    for key, rows in groups.items():
+        rows.sort(key=lambda r: int(r["sample"]))
+        want = (expected_n or {}).get(key[0])
+        indices = [int(r["sample"]) for r in rows]
+        if want is None:
+            want = len(rows)
+        if indices == list(range(want)):
+            complete[key] = rows
+        elif len(rows) > want or len(set(indices)) != len(indices):
+            raise InputError(f"problem {key[1]!r} of {key[0]!r} has {len(rows)} samples, expected {want}",
+                             path=path, hint="the output folder holds another evaluation; use a new -o folder")
+        else:
+            dropped = True
+    if dropped:
+        tmp = path.with_suffix(".jsonl.tmp")
+        with tmp.open("w", encoding="utf-8") as handle:
+            for rows in complete.values():
+                for row in rows:
+                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    return complete
+
+
+def _append_problem(path: Path, records: Sequence[SampleRecord]) -> None:
+    """Append one problem's samples with a single write and fsync, so a crash leaves whole problems behind (and at
+    most one torn group at the end, which `load_samples` drops)."""
+    payload = "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        view = memoryview(payload)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# ------------------------------------------------------------------------------------------------- statistics
+
+
+def summarize_benchmark(problems: Sequence[Problem], samples: Mapping[str, Sequence[Mapping[str, Any]]], n: int,
+                        ks: Sequence[int], breakdown_keys: Sequence[str] = BREAKDOWN_KEYS) -> dict[str, Any]:
+    """The numbers of one benchmark from its graded samples ({problem id: sample dicts with 'passed', 'score',
+    'num_tokens', 'truncated'}). A sample counts as correct when `passed` (code: every test passed); `mean_score`
+    also reports partial credit. Breakdowns exist for each metadata key that some problem carries."""
+    missing = [p.id for p in problems if p.id not in samples]
+    if missing:
+        raise ValueError(f"summarize_benchmark: {len(missing)} problem(s) have no samples, e.g. {missing[:3]}")
+    correctness = [[1.0 if s["passed"] else 0.0 for s in samples[p.id]] for p in problems]
+    scores = [[float(s["score"]) for s in samples[p.id]] for p in problems]
+    all_samples = [s for p in problems for s in samples[p.id]]
+    pass1 = mean_correctness(correctness)
+    counts = [(len(c), int(sum(c))) for c in correctness]
+    score = mean_correctness(scores)
+    result: dict[str, Any] = {
+        "problems": len(problems),
+        "n": n,
+        "samples": len(all_samples),
+        "pass@1": pass1.to_dict() if pass1 else None,
+        "pass@k": {str(k): mean_pass_at_k(counts, k) for k in ks},
+        "mean_score": score.mean if score else None,
+        "truncation_rate": (sum(1 for s in all_samples if s["truncated"]) / len(all_samples)) if all_samples else None,
+        "mean_response_tokens": (sum(int(s["num_tokens"]) for s in all_samples) / len(all_samples))
+        if all_samples else None,
+        "breakdowns": {},
+        "per_problem": {p.id: {"n": c_n, "passes": c_c} for p, (c_n, c_c) in zip(problems, counts)},
+    }
+    for key in breakdown_keys:
+        buckets: dict[str, list[int]] = defaultdict(list)
+        for index, problem in enumerate(problems):
+            if key in problem.metadata and problem.metadata[key] is not None:
+                buckets[str(problem.metadata[key])].append(index)
+        if not buckets:
+            continue
+        table = {}
+        for value in sorted(buckets, key=_natural_key):
+            stats = mean_correctness([correctness[i] for i in buckets[value]])
+            table[value] = stats.to_dict() if stats else None
+        result["breakdowns"][key] = table
+    return result
+
+
+def _natural_key(text: str) -> tuple:
+    """Sort 'Level 2' before 'Level 10' and numbers numerically."""
+    import re
+
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+
+
+# ----------------------------------------------------------------------------------------------- the evaluator
+
+
+def _check_same_evaluation(existing: Mapping[str, Any], settings: Mapping[str, Any], model: str, path: Path) -> None:
+    if existing.get("model") != model:
+        raise InputError(f"holds an evaluation of {existing.get('model')!r}, not {model!r}", path=path,
+                         hint="use a new -o folder for another model")
+    old = existing.get("settings", {})
+    for key in ("temperature", "top_p", "max_new_tokens", "seed"):
+        if old.get(key) != settings[key]:
+            raise InputError(f"was made with {key}={old.get(key)!r}, this run asks {settings[key]!r}", path=path,
+                             field=f"settings.{key}", hint="use a new -o folder, or the same settings to resume")
+    for bench, n in settings["samples"].items():
+        if bench in old.get("samples", {}) and old["samples"][bench] != n:
+            raise InputError(f"{bench} was sampled with n={old['samples'][bench]}, this run asks n={n}", path=path,
+                             field="settings.samples", hint="use a new -o folder, or the same -n to resume")
+
+
+def _write_json(path: Path, data: Mapping[str, Any]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _batches(items: Sequence[Problem], size: int) -> Iterable[list[Problem]]:
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
+
+
+def evaluate(generator: Generator, benchmarks: Mapping[str, Sequence[Problem]], out_dir: str | Path,
+             settings: EvalSettings = EvalSettings(), verifier: Any | None = None,
+             on_progress: ProgressCallback | None = None, extra: Mapping[str, Any] | None = None) -> EvalResult:
+    """Sample, grade and summarize every benchmark in `benchmarks` ({name: problems}); write samples.jsonl and
+    eval.json under `out_dir` and return eval.json's contents. Resumes a killed run in the same folder (the model
+    and settings must match; anything else is an error, never a silent mix). `verifier` defaults to a new
+    `darl.verifiers.Verifier` (closed at the end); `extra` is stored in eval.json as it is (for example the
+    benchmark filters used)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    eval_path, samples_path = out / EVAL_FILE, out / SAMPLES_FILE
+    for name, problems in benchmarks.items():
+        ids = [p.id for p in problems]
+        if len(set(ids)) != len(ids):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})[:5]
+            raise InputError(f"benchmark {name!r} has duplicate problem ids {dupes}", hint="ids must be unique")
+        if not problems:
+            raise InputError(f"benchmark {name!r} has no problems", hint="check its filters")
+    samples_per = {name: settings.samples_for(name) for name in benchmarks}
+    settings_record = {"temperature": settings.temperature, "top_p": settings.top_p,
+                       "max_new_tokens": settings.max_new_tokens, "seed": settings.seed, "samples": samples_per,
+                       "ks": {name: settings.ks_for(n) for name, n in samples_per.items()},
+                       "batch_problems": settings.batch_problems}
+    data: dict[str, Any] = {"format": EVAL_FORMAT, "model": generator.name, "complete": False,
+                            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                            "settings": settings_record, "versions": software_versions(),
+                            "extra": dict(extra or {}), "benchmarks": {}}
+    if eval_path.exists():
+        try:
+            existing = json.loads(eval_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON ({exc})", path=eval_path, hint="delete it to start over") from None
+        _check_same_evaluation(existing, settings_record, generator.name, eval_path)
+        data["created"] = existing.get("created", data["created"])
+        merged = dict(existing.get("settings", {}).get("samples", {}))
+        merged.update(samples_per)
+        settings_record["samples"] = merged
+        settings_record["ks"] = {**existing.get("settings", {}).get("ks", {}), **settings_record["ks"]}
+        # Benchmarks evaluated earlier into this folder stay in eval.json next to the ones this run adds.
+        data["benchmarks"] = dict(existing.get("benchmarks", {}))
+    elif samples_path.exists():
+        raise InputError("samples.jsonl exists without eval.json", path=samples_path,
+                         hint="delete it, or evaluate into a new -o folder")
+    _write_json(eval_path, data)
+
+    done = load_samples(samples_path, settings_record["samples"])
+    own_verifier = verifier is None
+    if verifier is None:
+        from darl.verifiers import Verifier
+
+        verifier = Verifier()
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="darl-eval-generate") as pool:
+            for name, problems in benchmarks.items():
+                n = samples_per[name]
+                todo = [p for p in problems if (name, p.id) not in done]
+                if on_progress:
+                    on_progress(name, len(problems) - len(todo), len(problems))
+                _run_benchmark(generator, verifier, pool, name, todo, n, settings, samples_path, done,
+                               len(problems), on_progress)
+                per_problem = {p.id: done[(name, p.id)] for p in problems}
+                data["benchmarks"][name] = summarize_benchmark(problems, per_problem, n, settings.ks_for(n),
+                                                               settings.breakdown_keys)
+                _write_json(eval_path, data)
+    finally:
+        if own_verifier:
+            verifier.close()
+    data["complete"] = True
+    data["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    _write_json(eval_path, data)
+    return EvalResult(path=eval_path, data=data)
+
+
+def _run_benchmark(generator: Generator, verifier: Any, pool: ThreadPoolExecutor, name: str, todo: list[Problem],
+                   n: int, settings: EvalSettings, samples_path: Path, done: dict[tuple[str, str], list[dict]],
+                   total: int, on_progress: ProgressCallback | None) -> None:
+    batches = list(_batches(todo, settings.batch_problems))
+
+    def generate(batch: list[Problem]) -> list[list[Completion]]:
+        # A seed per batch derived from its first problem: a resumed run samples a batch the same way (given the
+        # same batch split), and no two batches share a seed.
+        seed = settings.seed + _stable_hash(name, batch[0].id)
+        params = SamplingParams(n=n, temperature=settings.temperature, top_p=settings.top_p,
+                                max_new_tokens=settings.max_new_tokens, seed=seed)
+        completions = generator.generate([chat_messages(p) for p in batch], params)
+        if len(completions) != len(batch) or any(len(c) != n for c in completions):
+            raise RuntimeError(f"generator {generator.name!r} returned {[len(c) for c in completions]} completions "
+                               f"for {len(batch)} prompts with n={n}")
+        return completions
+
+    finished = total - len(todo)
+    pending: Future | None = pool.submit(generate, batches[0]) if batches else None
+    for index, batch in enumerate(batches):
+        completions = pending.result()  # type: ignore[union-attr]
+        pending = pool.submit(generate, batches[index + 1]) if index + 1 < len(batches) else None
+        flat_problems = [p for p in batch for _ in range(n)]
+        flat_texts = [c.text for group in completions for c in group]
+        verdicts = verifier.verify_batch(flat_problems, flat_texts)
+        for position, (problem, group) in enumerate(zip(batch, completions)):
+            records = [SampleRecord.from_parts(name, problem.id, i, completion, verdicts[position * n + i])
+                       for i, completion in enumerate(group)]
+            _append_problem(samples_path, records)
+            done[(name, problem.id)] = [asdict(r) for r in records]
+        finished += len(batch)
+        if on_progress:
+            on_progress(name, finished, total)
+
+
+def _stable_hash(*parts: str) -> int:
+    import hashlib
+
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big")
