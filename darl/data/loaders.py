@@ -98,11 +98,18 @@ def register_loader(name: str, loader: SourceLoader) -> None:
     LOADERS[name] = loader
 
 
+GENERIC_STEMS = {"test", "train", "dev", "val", "valid", "validation", "data", "problems", "eval"}
+
+
 def default_source_name(location: str) -> str:
-    """The id prefix for a source: the file name without its extensions ('mbpp_test_deepseek'), or the dataset
-    name's last part for a hub name ('openai/gsm8k' -> 'gsm8k')."""
-    name = Path(location).name if Path(location).exists() else location.rstrip("/").split("/")[-1]
+    """The id prefix for a source: the file name without its extensions ('mbpp_test_deepseek'), with the folder
+    name in front of a generic one ('aime2024/test.jsonl' -> 'aime2024-test'), or the dataset name's last part for
+    a hub name ('openai/gsm8k' -> 'gsm8k')."""
+    path = Path(location)
+    name = path.name if path.exists() else location.rstrip("/").split("/")[-1]
     name = re.sub(r"(\.(jsonl|json|parquet|ndjson|gz))+$", "", name, flags=re.I)
+    if path.exists() and name.lower() in GENERIC_STEMS and path.resolve().parent.name:
+        name = f"{path.resolve().parent.name}-{name}"
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "source"
 
 
@@ -212,12 +219,26 @@ def load_problems(path_or_name: str | Path, format: str | None = None, *, skip_i
     return loaded.problems
 
 
-def parse_source_spec(spec: str) -> tuple[str | None, str]:
-    """'FORMAT:LOCATION' -> (FORMAT, LOCATION) when FORMAT is a registered format, else (None, spec)."""
-    head, sep, rest = spec.partition(":")
-    if sep and head in LOADERS and rest:
-        return head, rest
-    return None, spec
+@dataclass(frozen=True)
+class SourceSpec:
+    """One source as given on the command line: `[NAME=][FORMAT:]LOCATION`."""
+
+    location: str
+    format: str | None = None
+    name: str | None = None
+
+    @classmethod
+    def parse(cls, spec: str) -> SourceSpec:
+        """'NAME=FORMAT:LOCATION', 'FORMAT:LOCATION', 'NAME=LOCATION' or 'LOCATION'. A prefix counts as a format
+        only when it is a registered format name, and as a name only when the whole spec is not an existing path."""
+        name = None
+        head, sep, rest = spec.partition("=")
+        if sep and rest and not Path(spec).exists() and re.fullmatch(r"[A-Za-z0-9_.-]+", head):
+            name, spec = head, rest
+        head, sep, rest = spec.partition(":")
+        if sep and head in LOADERS and rest:
+            return cls(location=rest, format=head, name=name)
+        return cls(location=spec, name=name)
 
 
 # The built-in row formats, most specific first (auto-detection tries them in this order).

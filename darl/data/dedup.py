@@ -1,0 +1,142 @@
+"""Exact and near-duplicate removal, reporting every removed problem, what it duplicated and why.
+
+Exact: problems of the same domain whose prompts are equal after `darl.data.text.normalize` and with all
+whitespace removed (case, spacing, `$`, LaTeX spacing, `1,000` vs `1000`, `2.50` vs `2.5`).
+
+Near: MinHash over token 3-gram shingles (128 hash functions, 32 bands of 4 rows, written here: the universal
+hash family `(a*x + b) mod (2^31 - 1)` over CRC-32 shingle hashes) proposes candidates; a candidate is a duplicate
+only if the exact Jaccard similarity of the shingle sets reaches `threshold` (0.8), it has the same domain, the
+same multiset of numbers (templated problems that differ only in a number are different problems), and for math
+the same normalised reference answer. The first occurrence is kept, so list preferred sources first.
+
+Differences from common practice: data-set dedup scripts usually apply MinHash alone; the number and answer
+checks are added because RL problem sets are full of near-identical templates with different numbers.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from darl.data.text import normalize, numbers, tokens
+from darl.records import Problem
+
+_PRIME = np.uint64((1 << 31) - 1)
+
+
+@dataclass(frozen=True)
+class DuplicateRemoval:
+    """`removed_id` was dropped as a duplicate of `kept_id`; `kind` is 'exact' or 'near'; `similarity` is the
+    shingle Jaccard similarity (1.0 for exact); `note` adds a detail such as differing reference answers."""
+
+    removed_id: str
+    kept_id: str
+    kind: str
+    similarity: float
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DedupResult:
+    kept: list[Problem]
+    removed: list[DuplicateRemoval] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        exact = sum(1 for r in self.removed if r.kind == "exact")
+        return {"input": len(self.kept) + len(self.removed), "kept": len(self.kept), "exact": exact,
+                "near": len(self.removed) - exact}
+
+
+def shingles(normalized: str, size: int = 3) -> frozenset[str]:
+    """Token `size`-grams of normalised text (the whole text as one shingle when it is shorter)."""
+    toks = tokens(normalized)
+    if len(toks) <= size:
+        return frozenset([" ".join(toks)])
+    return frozenset(" ".join(toks[i:i + size]) for i in range(len(toks) - size + 1))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+class MinHasher:
+    """MinHash signatures: `signature(shingles)` -> uint64 array of shape (num_perm,)."""
+
+    def __init__(self, num_perm: int = 128, seed: int = 1234) -> None:
+        rng = np.random.default_rng(seed)
+        self.a = rng.integers(1, int(_PRIME), size=(num_perm, 1), dtype=np.uint64)
+        self.b = rng.integers(0, int(_PRIME), size=(num_perm, 1), dtype=np.uint64)
+
+    def signature(self, shingle_set: frozenset[str]) -> np.ndarray:
+        hashes = np.fromiter((zlib.crc32(s.encode()) for s in shingle_set), dtype=np.uint64, count=len(shingle_set))
+        return ((self.a * hashes[None, :] + self.b) % _PRIME).min(axis=1)
+
+
+def _answer_key(problem: Problem) -> str | None:
+    return "".join(tokens(normalize(problem.answer))) if problem.answer is not None else None
+
+
+def deduplicate(problems: Sequence[Problem], *, near: bool = True, threshold: float = 0.8, num_perm: int = 128,
+                bands: int = 32, shingle_size: int = 3,
+                progress: Callable[[int], None] | None = None) -> DedupResult:
+    """Drop exact and (when `near`) near duplicates, keeping the first occurrence; `progress(n)` is called as
+    problems are processed. `num_perm` must be a multiple of `bands`."""
+    if num_perm % bands:
+        raise ValueError(f"num_perm ({num_perm}) must be a multiple of bands ({bands})")
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+    rows = num_perm // bands
+    hasher = MinHasher(num_perm)
+    exact_seen: dict[tuple[str, str], Problem] = {}
+    buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
+    kept: list[Problem] = []
+    kept_info: list[tuple[frozenset[str], tuple[str, ...], str | None]] = []
+    removed: list[DuplicateRemoval] = []
+    for count, problem in enumerate(problems, start=1):
+        text = normalize(problem.prompt)
+        key = (problem.domain, "".join(tokens(text)))
+        if key in exact_seen:
+            first = exact_seen[key]
+            note = None
+            if problem.answer is not None and _answer_key(first) != _answer_key(problem):
+                note = f"reference answers differ: kept {first.answer!r}, dropped {problem.answer!r}"
+            removed.append(DuplicateRemoval(problem.id, first.id, "exact", 1.0, note))
+            continue
+        exact_seen[key] = problem
+        shingle_set = shingles(text, shingle_size)
+        nums = numbers(text)
+        answer = _answer_key(problem)
+        if near:
+            band_keys = [(i, sig.tobytes()) for i, sig in
+                         enumerate(hasher.signature(shingle_set).reshape(bands, rows))]
+            candidates = {j for band_key in band_keys for j in buckets.get(band_key, ())}
+            best: tuple[float, int] | None = None
+            for j in candidates:
+                other = kept[j]
+                other_shingles, other_nums, other_answer = kept_info[j]
+                if other.domain != problem.domain or other_nums != nums:
+                    continue
+                if problem.domain == "math" and other_answer != answer:
+                    continue
+                similarity = jaccard(shingle_set, other_shingles)
+                if similarity >= threshold and (best is None or similarity > best[0]):
+                    best = (similarity, j)
+            if best is not None:
+                removed.append(DuplicateRemoval(problem.id, kept[best[1]].id, "near", round(best[0], 4)))
+                continue
+            for band_key in band_keys:
+                buckets[band_key].append(len(kept))
+        kept.append(problem)
+        kept_info.append((shingle_set, nums, answer))
+        if progress is not None and count % 1000 == 0:
+            progress(count)
+    if progress is not None:
+        progress(len(problems))
+    return DedupResult(kept=kept, removed=removed)
