@@ -1,0 +1,139 @@
+"""The training data of a run: the levels file, the held-out split, and each stage's TRL dataset.
+
+Input: a levels Parquet file written by `darl levels`: the problem columns of `Problem.to_row` plus a `levels` list
+column (ints 1-3; a problem may carry several levels, method.md section 4). Files that carry boolean columns
+`level_1`, `level_2`, `level_3` instead of the list are read too.
+
+Held-out split: for each stage and each mix component, the `validation.per_component` problems with the smallest
+seeded hash are held out of training in *every* stage (levels overlap, so a level-2 validation problem may also be a
+level-1 training problem elsewhere). The plateau test and the before/after accuracy use only held-out problems.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import pyarrow.parquet as pq
+
+from darl.errors import InputError
+from darl.prompting import chat_messages
+from darl.records import Problem, RecordError
+from darl.training.recipe import MixComponent, Recipe
+from darl.training.sampler import Stream
+
+
+@dataclass(frozen=True)
+class LeveledProblem:
+    problem: Problem
+    levels: frozenset[int]
+
+
+def _levels_of(row: dict[str, Any], path: Path, index: int) -> frozenset[int]:
+    if "levels" in row and row["levels"] is not None:
+        values = row["levels"]
+        try:
+            levels = frozenset(int(v) for v in values)
+        except (TypeError, ValueError):
+            raise InputError(f"row {index}: levels must be a list of integers 1-3, got {values!r}", path=path,
+                             field="levels") from None
+    else:
+        levels = frozenset(k for k in (1, 2, 3) if row.get(f"level_{k}"))
+    bad = [v for v in levels if v not in (1, 2, 3)]
+    if bad:
+        raise InputError(f"row {index}: unknown level(s) {bad}", path=path, field="levels", hint="levels are 1, 2, 3")
+    return levels
+
+
+def load_levels(path: str | Path) -> list[LeveledProblem]:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("levels file not found", path=path, hint="write it with `darl levels`")
+    table = pq.read_table(path)
+    columns = set(table.column_names)
+    if "levels" not in columns and not {"level_1", "level_2", "level_3"} & columns:
+        raise InputError("no 'levels' column (nor level_1/level_2/level_3)", path=path, field="levels",
+                         hint="pass the file written by `darl levels`, not the problems or scores file")
+    out: list[LeveledProblem] = []
+    seen: set[str] = set()
+    for index, row in enumerate(table.to_pylist()):
+        try:
+            problem = Problem.from_row(row, where=f"{path} row {index}")
+        except RecordError as exc:
+            raise InputError(str(exc), path=path) from None
+        if problem.id in seen:
+            raise InputError(f"row {index}: duplicate problem id {problem.id!r}", path=path, field="id")
+        seen.add(problem.id)
+        out.append(LeveledProblem(problem, _levels_of(row, path, index)))
+    if not out:
+        raise InputError("the levels file has no rows", path=path)
+    return out
+
+
+def matches(item: LeveledProblem, component: MixComponent) -> bool:
+    return item.problem.domain == component.domain and (component.level is None or component.level in item.levels)
+
+
+def _rank(seed: int, problem_id: str) -> str:
+    return hashlib.sha256(f"{seed}:{problem_id}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Split:
+    validation: dict[int, list[Problem]]  # stage index (0-based) -> held-out problems of that stage
+    heldout_ids: frozenset[str]
+
+    def all_validation(self) -> list[Problem]:
+        seen: dict[str, Problem] = {}
+        for problems in self.validation.values():
+            for p in problems:
+                seen.setdefault(p.id, p)
+        return list(seen.values())
+
+
+def heldout_split(recipe: Recipe, items: Sequence[LeveledProblem], source: str | Path) -> Split:
+    n = recipe.validation.per_component
+    validation: dict[int, list[Problem]] = {}
+    held: set[str] = set()
+    for s_index, stage in enumerate(recipe.stages):
+        chosen: list[Problem] = []
+        for c_index, component in enumerate(stage.mix):
+            pool = sorted((it for it in items if matches(it, component)), key=lambda it: _rank(recipe.seed, it.problem.id))
+            if len(pool) <= n:
+                raise InputError(f"{component.stream} has {len(pool)} problem(s), not more than the {n} held out for "
+                                 f"validation", path=source, field=f"stages.{s_index}.mix.{c_index}",
+                                 hint="use a larger levels file or lower validation.per_component")
+            chosen.extend(it.problem for it in pool[:n])
+        validation[s_index] = chosen
+        held.update(p.id for p in chosen)
+    return Split(validation, frozenset(held))
+
+
+@dataclass(frozen=True)
+class StageData:
+    rows: list[dict[str, Any]]  # TRL dataset rows: prompt (chat messages), problem_id, stream
+    streams: list[Stream]
+    problems: dict[str, Problem]
+
+
+def stage_data(recipe: Recipe, stage_index: int, items: Sequence[LeveledProblem], split: Split,
+               source: str | Path) -> StageData:
+    """Dataset rows (one per stream membership) and the sampler's streams for one stage."""
+    stage = recipe.stages[stage_index]
+    rows: list[dict[str, Any]] = []
+    streams: list[Stream] = []
+    problems: dict[str, Problem] = {}
+    for c_index, component in enumerate(stage.mix):
+        members = [it.problem for it in items if matches(it, component) and it.problem.id not in split.heldout_ids]
+        if not members:
+            raise InputError(f"{component.stream} has no training problems left after the held-out split",
+                             path=source, field=f"stages.{stage_index}.mix.{c_index}")
+        start = len(rows)
+        for p in members:
+            rows.append({"prompt": chat_messages(p), "problem_id": p.id, "stream": component.stream})
+            problems[p.id] = p
+        streams.append(Stream(component.stream, component.weight, tuple(range(start, len(rows))),
+                              tuple(p.id for p in members)))
+    return StageData(rows, streams, problems)

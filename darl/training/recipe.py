@@ -1,0 +1,264 @@
+"""The training recipe: one YAML file is the whole experiment (model, GRPO defaults, stages, when each ends).
+
+Every field is documented once, here, in its `Field(description=...)`; `darl train --help` and docs/training.md point
+to this file. Unknown keys are errors (pydantic `extra='forbid'`), and a bad value is reported with the YAML line it
+came from. The resolved recipe (defaults merged into every stage) is written next to the run as `recipe.resolved.yaml`
+so a run can be read back without the defaults it was started with.
+
+How this differs from the paper: the paper gives its hyper-parameters in prose and moves from stage 1 to stage 2 at a
+hand-picked step (1600); here a stage ends at `end.max_steps` or earlier when `end.plateau` detects that the periodic
+validation score stopped improving (see `darl.training.plateau`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from darl.errors import InputError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GRPOSettings(_Strict):
+    """GRPO settings of one stage; `defaults:` sets them for all stages and each stage's `grpo:` overrides a few."""
+
+    learning_rate: float = Field(1e-6, gt=0, description="AdamW learning rate (paper: 1e-6).")
+    lr_scheduler_type: str = Field("constant", description="transformers scheduler name ('constant', 'cosine', ...).")
+    warmup_steps: int = Field(0, ge=0, description="Linear warm-up steps of the scheduler.")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
+    max_grad_norm: float = Field(1.0, ge=0, description="Gradient clipping norm (0 disables).")
+    num_generations: int = Field(16, ge=2, description="G: rollouts per prompt (paper: 16).")
+    prompts_per_step: int = Field(128, ge=1, description="Distinct prompts per optimizer step (paper: 128).")
+    gradient_accumulation_steps: int = Field(
+        1, ge=1, description="Micro-batches per optimizer step; prompts_per_step*num_generations must divide by it "
+        "(times the number of processes).")
+    kl_coef: float = Field(0.001, ge=0, description="KL coefficient to the reference policy (TRL `beta`; paper 0.001).")
+    entropy_coef: float = Field(0.0, ge=0, description="Entropy bonus coefficient (TRL `entropy_coef`; paper 0.001 in "
+                                "stage 1, 0 in stage 2).")
+    clip_epsilon: float = Field(0.2, gt=0, description="PPO clip range (TRL `epsilon`).")
+    clip_epsilon_high: float | None = Field(None, gt=0, description="Upper clip range (DAPO clip-higher); None = "
+                                            "symmetric.")
+    loss_type: Literal["grpo", "dr_grpo", "dapo", "bnpo"] = Field(
+        "dapo", description="TRL loss aggregation; 'dapo' is token-mean over the batch (verl's default token-mean).")
+    scale_rewards: Literal["group", "batch", "none"] = Field("group", description="Advantage scaling (paper: group std).")
+    temperature: float = Field(1.0, gt=0, description="Rollout sampling temperature (paper/verl: 1.0).")
+    top_p: float = Field(1.0, gt=0, le=1, description="Rollout nucleus sampling.")
+    max_completion_length: int = Field(16384, ge=1, description="Max response tokens per rollout (paper: 16k then 24k).")
+    max_prompt_length: int | None = Field(None, ge=1, description="Prompts longer than this are an error (None = no check).")
+    mask_truncated_completions: bool = Field(
+        False, description="Give truncated responses no loss (masked, not penalised; paper: stage 2).")
+
+    @model_validator(mode="after")
+    def _batch_divides(self) -> GRPOSettings:
+        rollouts = self.prompts_per_step * self.num_generations
+        if rollouts % self.gradient_accumulation_steps:
+            raise ValueError(f"prompts_per_step*num_generations ({rollouts}) must be divisible by "
+                             f"gradient_accumulation_steps ({self.gradient_accumulation_steps})")
+        return self
+
+
+class MixComponent(_Strict):
+    """One source of prompts in a stage and its share of every batch."""
+
+    domain: Literal["math", "code"] = Field(description="Problem domain.")
+    level: int | None = Field(None, ge=1, le=3, description="Difficulty level (1-3) from the levels file; None = all.")
+    weight: float = Field(1.0, gt=0, description="Relative share of each batch (math L1 2.1 : code L3 1 in the paper).")
+
+    @property
+    def stream(self) -> str:
+        return f"{self.domain}/L{self.level}" if self.level is not None else f"{self.domain}/all"
+
+
+class PlateauSettings(_Strict):
+    """When the periodic validation score stops improving (see darl.training.plateau for the test)."""
+
+    every_steps: int = Field(10, ge=1, description="Validate every this many optimizer steps.")
+    window: int = Field(3, ge=2, description="Validation points in each of the two compared windows.")
+    min_steps: int = Field(0, ge=0, description="Never end the stage before this step.")
+    patience: int = Field(1, ge=1, description="Consecutive non-improving validations before the stage ends.")
+    alpha: float = Field(0.1, gt=0, lt=1, description="Significance level of the one-sided improvement test.")
+    min_improvement: float = Field(0.0, ge=0, description="Improvement (score units) the test must exceed.")
+
+
+class EndSettings(_Strict):
+    max_steps: int = Field(ge=1, description="Hard cap on optimizer steps in this stage.")
+    plateau: PlateauSettings | None = Field(None, description="End earlier on a validation plateau (None: never).")
+
+
+class StageSpec(_Strict):
+    """One stage: its data, its GRPO overrides and when it ends."""
+
+    name: str = Field(description="Stage name; the stage directory is run/stage-<index>-<name>.")
+    mix: list[MixComponent] = Field(min_length=1, description="Prompt sources and their shares of every batch.")
+    grpo: dict[str, Any] = Field(default_factory=dict, description="Overrides of `defaults` for this stage "
+                                 "(any GRPOSettings field).")
+    end: EndSettings = Field(description="When the stage ends.")
+    carry_optimizer: bool = Field(True, description="Start from the previous stage's AdamW moments (ignored in stage 1).")
+    carry_scheduler: bool = Field(False, description="Continue the previous stage's LR schedule position.")
+
+
+class OnlineDifficultySettings(_Strict):
+    """Per-prompt pass-rate tracking from the rollouts training already makes (no extra generation)."""
+
+    prior_alpha: float = Field(1.0, gt=0, description="Beta prior pseudo-passes.")
+    prior_beta: float = Field(1.0, gt=0, description="Beta prior pseudo-failures.")
+    retire_solved: bool = Field(False, description="Stop drawing prompts that passed every rollout so far.")
+    retire_min_rollouts: int = Field(16, ge=1, description="Rollouts seen before a prompt may be retired.")
+    defer_unsolved: bool = Field(False, description="Move never-solved prompts to the end of the next pass.")
+    defer_min_rollouts: int = Field(16, ge=1, description="Rollouts seen before a prompt may be deferred.")
+
+
+class ValidationSettings(_Strict):
+    per_component: int = Field(32, ge=0, description="Problems held out of training from each mix component of each "
+                               "stage; the stage's plateau test and the before/after accuracy use them.")
+    max_new_tokens: int | None = Field(None, ge=1, description="Greedy validation length (None = stage max).")
+    batch_size: int = Field(32, ge=1, description="Prompts per validation generation batch.")
+
+
+class ScaleSettings(_Strict):
+    """Passed through to TRL/accelerate; nothing here runs on CPU (see docs/training.md)."""
+
+    use_vllm: bool = Field(False, description="Generate rollouts with vLLM (TRL `use_vllm`).")
+    vllm_mode: Literal["colocate", "server"] = Field("colocate", description="TRL `vllm_mode`.")
+    vllm_server_base_url: str | None = Field(None, description="TRL `vllm_server_base_url` (server mode).")
+    vllm_gpu_memory_utilization: float = Field(0.3, gt=0, le=1, description="TRL `vllm_gpu_memory_utilization`.")
+    vllm_tensor_parallel_size: int = Field(1, ge=1, description="TRL `vllm_tensor_parallel_size`.")
+    deepspeed: str | None = Field(None, description="DeepSpeed JSON config path (transformers `deepspeed`).")
+    bf16: bool = Field(False, description="bfloat16 training.")
+    gradient_checkpointing: bool = Field(False, description="Recompute activations to save memory.")
+    per_device_train_batch_size: int | None = Field(
+        None, ge=1, description="Rollouts per device per micro-step; None = all of a step's rollouts / "
+        "(gradient_accumulation_steps * processes).")
+
+
+class Recipe(_Strict):
+    name: str = Field(description="Recipe name, recorded in the run.")
+    model: str = Field(description="Starting policy: a local Hugging Face checkpoint directory or a hub id.")
+    seed: int = Field(0, description="Seed of the sampler, the held-out split and TRL.")
+    defaults: GRPOSettings = Field(default_factory=GRPOSettings, description="GRPO settings of every stage.")
+    stages: list[StageSpec] = Field(min_length=1, description="Stages, run in order.")
+    online_difficulty: OnlineDifficultySettings = Field(default_factory=OnlineDifficultySettings,
+                                                        description="Online pass-rate tracking and its policy.")
+    validation: ValidationSettings = Field(default_factory=ValidationSettings, description="Held-out validation.")
+    save_every_steps: int = Field(50, ge=1, description="Checkpoint interval in optimizer steps.")
+    save_total_limit: int | None = Field(2, ge=1, description="Checkpoints kept per stage (None = all).")
+    logging_steps: int = Field(1, ge=1, description="Log metrics every this many steps.")
+    report_to: list[Literal["tensorboard", "wandb"]] = Field(default_factory=list,
+                                                            description="Extra metric sinks besides metrics.jsonl.")
+    scale: ScaleSettings = Field(default_factory=ScaleSettings, description="GPU scale pass-through to TRL.")
+
+    @model_validator(mode="after")
+    def _stages_resolve(self) -> Recipe:
+        names = [s.name for s in self.stages]
+        if len(set(names)) != len(names):
+            raise ValueError(f"stage names must be unique, got {names}")
+        for i, _ in enumerate(self.stages):
+            self.stage_settings(i)
+        return self
+
+    def stage_settings(self, index: int) -> GRPOSettings:
+        """The defaults with stage `index`'s overrides applied (validated like any GRPOSettings)."""
+        stage = self.stages[index]
+        unknown = set(stage.grpo) - set(GRPOSettings.model_fields)
+        if unknown:
+            raise ValueError(f"stages.{index}.grpo: unknown key(s) {sorted(unknown)}; "
+                             f"expected GRPOSettings fields such as {sorted(GRPOSettings.model_fields)[:6]}...")
+        try:
+            return GRPOSettings(**{**self.defaults.model_dump(), **stage.grpo})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise ValueError(f"stages.{index}.grpo.{loc}: {first['msg']}") from None
+
+    def resolved(self) -> dict[str, Any]:
+        """The recipe with every stage's GRPO settings spelled out (what `recipe.resolved.yaml` holds)."""
+        data = self.model_dump(mode="json")
+        for i, stage in enumerate(data["stages"]):
+            stage["grpo"] = self.stage_settings(i).model_dump(mode="json")
+        return data
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort YAML line (1-based) of the key path `loc`, using the composed node tree."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == part:
+                    line, node = key.start_mark.line + 1, value
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read a recipe YAML file; errors name the file, the YAML line and the field."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("recipe file not found", path=path,
+                         hint="pass a YAML file, or a shipped recipe name such as 'embedded_two_stage'")
+    text = path.read_text()
+    return parse_recipe(text, path)
+
+
+def parse_recipe(text: str, path: str | Path = "<recipe>") -> Recipe:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"not valid YAML ({getattr(exc, 'problem', exc)})", path=path,
+                         line=None if mark is None else mark.line + 1) from None
+    if not isinstance(data, dict):
+        raise InputError("a recipe is a YAML mapping with 'name', 'model' and 'stages'", path=path)
+    try:
+        return Recipe.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key (not a recipe field; see darl/training/recipe.py for the fields)"
+        # A stage-override error raised inside the validator names its own path in the message.
+        if not loc and message.startswith("Value error, stages."):
+            dotted = message.removeprefix("Value error, ").split(":")[0]
+            loc = tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
+        field = ".".join(str(p) for p in loc) or None
+        raise InputError(message, path=path, line=_line_of(text, loc), field=field) from None
+
+
+def shipped_recipes() -> dict[str, Path]:
+    """Recipes that ship with darl (package data under darl/recipes/), by name."""
+    folder = Path(__file__).resolve().parent.parent / "recipes"
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+
+
+def resolve_recipe_path(name_or_path: str | Path) -> Path:
+    """A path as given, or the shipped recipe of that name."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    shipped = shipped_recipes()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    raise InputError("no such recipe file or shipped recipe", path=path,
+                     hint=f"shipped recipes: {', '.join(shipped) or 'none'}")
+
+
+def save_resolved(recipe: Recipe, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(recipe.resolved(), sort_keys=False))

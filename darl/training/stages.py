@@ -1,0 +1,283 @@
+"""The staged run, top to bottom: for each stage of the recipe, train with TRL's GRPOTrainer until the stage ends
+(max steps or a validation plateau), then start the next stage from this stage's final weights.
+
+Run directory (every file is one a person can open):
+    run/recipe.resolved.yaml        the recipe with defaults merged into every stage
+    run/metrics.jsonl               one line per logged step (train/, levels/, stage/ keys; docs/metrics.md)
+    run/heldout.json                held-out greedy accuracy of the starting and the final policy
+    run/stage-<i>-<name>/manifest.json   start/end step, why the stage ended, data used, validation history
+    run/stage-<i>-<name>/consumed.jsonl  prompt ids of every step, in order (the resume check reads it)
+    run/stage-<i>-<name>/online_difficulty.jsonl   per-prompt pass counts and Beta posterior mean at stage end
+    run/stage-<i>-<name>/checkpoint-<step>/        HF checkpoints + darl_state.json (sampler, tracker, validation)
+
+Resume (`resume=True`): finished stages (manifest status 'completed') are skipped; the current stage restarts from
+its newest complete checkpoint (one that holds darl_state.json), at the same step and data position; lines that the
+checkpoint undoes are dropped from metrics.jsonl and consumed.jsonl.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+from datasets import Dataset
+
+from darl.errors import InputError
+from darl.training.data import LeveledProblem, Split, heldout_split, load_levels, stage_data
+from darl.training.metrics import MetricsJsonlCallback, truncate_jsonl
+from darl.training.online_difficulty import OnlineDifficulty
+from darl.training.plateau import decide
+from darl.training.recipe import Recipe, save_resolved
+from darl.training.rewards import reward_functions
+from darl.training.sampler import LevelDomainSampler
+from darl.training.trainer import DARL_STATE, DarlGRPOTrainer, PeriodicValidation
+from darl.training.validation import ValidationResult, greedy_accuracy
+from darl.verifiers import Verifier
+
+
+@dataclass
+class StageResult:
+    index: int
+    name: str
+    manifest: dict[str, Any]
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    stages: list[StageResult] = field(default_factory=list)
+    heldout: dict[str, Any] = field(default_factory=dict)
+
+
+def stage_dir(out: Path, index: int, name: str) -> Path:
+    return out / f"stage-{index}-{name}"
+
+
+def latest_checkpoint(directory: Path) -> Path | None:
+    """The newest checkpoint-<step> that is complete (darl_state.json is written last)."""
+    done = [p for p in directory.glob("checkpoint-*") if (p / DARL_STATE).is_file()]
+    return max(done, key=lambda p: int(p.name.split("-")[1]), default=None)
+
+
+def _load_model(path: str) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path)
+    except OSError as exc:
+        raise InputError(f"cannot load the policy ({exc})", field="model",
+                         hint="give a local Hugging Face checkpoint directory or a reachable hub id") from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer
+
+
+def grpo_config(recipe: Recipe, index: int, output_dir: Path, world_size: int) -> Any:
+    """TRL's GRPOConfig for stage `index`: the recipe's GRPO settings, scale pass-through and darl's fixed choices
+    (on-policy, ignore_data_skip because darl's sampler restores its own position)."""
+    from trl import GRPOConfig
+
+    g = recipe.stage_settings(index)
+    stage = recipe.stages[index]
+    scale = recipe.scale
+    rollouts = g.prompts_per_step * g.num_generations
+    per_device = scale.per_device_train_batch_size or rollouts // (g.gradient_accumulation_steps * world_size)
+    if per_device * g.gradient_accumulation_steps * world_size != rollouts:
+        raise InputError(f"prompts_per_step*num_generations = {rollouts} rollouts do not split into "
+                         f"{g.gradient_accumulation_steps} micro-steps x {world_size} processes x {per_device}",
+                         field=f"stages.{index}.grpo.gradient_accumulation_steps")
+    kwargs: dict[str, Any] = dict(
+        output_dir=str(output_dir), seed=recipe.seed, data_seed=recipe.seed,
+        learning_rate=g.learning_rate, lr_scheduler_type=g.lr_scheduler_type, warmup_steps=g.warmup_steps,
+        weight_decay=g.weight_decay, max_grad_norm=g.max_grad_norm,
+        num_generations=g.num_generations, per_device_train_batch_size=per_device,
+        gradient_accumulation_steps=g.gradient_accumulation_steps, num_iterations=1,
+        beta=g.kl_coef, entropy_coef=g.entropy_coef, epsilon=g.clip_epsilon, epsilon_high=g.clip_epsilon_high,
+        loss_type=g.loss_type, scale_rewards=g.scale_rewards, temperature=g.temperature, top_p=g.top_p,
+        max_completion_length=g.max_completion_length, mask_truncated_completions=g.mask_truncated_completions,
+        max_steps=stage.end.max_steps, save_strategy="steps", save_steps=recipe.save_every_steps,
+        save_total_limit=recipe.save_total_limit, logging_steps=recipe.logging_steps,
+        report_to=list(recipe.report_to) or "none", ignore_data_skip=True, remove_unused_columns=False,
+        use_vllm=scale.use_vllm, vllm_mode=scale.vllm_mode, vllm_gpu_memory_utilization=scale.vllm_gpu_memory_utilization,
+        vllm_tensor_parallel_size=scale.vllm_tensor_parallel_size, bf16=scale.bf16,
+    )
+    if scale.gradient_checkpointing:
+        kwargs["gradient_checkpointing"] = True
+    if scale.vllm_server_base_url:
+        kwargs["vllm_server_base_url"] = scale.vllm_server_base_url
+    if scale.deepspeed:
+        kwargs["deepspeed"] = scale.deepspeed
+    return GRPOConfig(**kwargs)
+
+
+def _validate_fn(trainer: DarlGRPOTrainer, tokenizer: Any, problems: list, verifier: Verifier,
+                 max_new_tokens: int, batch_size: int) -> Callable[[], float]:
+    def validate() -> float:
+        model = trainer.accelerator.unwrap_model(trainer.model)
+        return greedy_accuracy(model, tokenizer, problems, verifier, max_new_tokens, batch_size).accuracy
+    return validate
+
+
+def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Split, levels_path: Path,
+              out: Path, model_path: str, carry_from: Path | None, step_offset: int, resume: bool,
+              verifier: Verifier) -> dict[str, Any]:
+    """Train one stage; returns its manifest (also written to the stage directory)."""
+    from accelerate import PartialState
+
+    stage = recipe.stages[index]
+    settings = recipe.stage_settings(index)
+    sdir = stage_dir(out, index + 1, stage.name)
+    sdir.mkdir(parents=True, exist_ok=True)
+    checkpoint = latest_checkpoint(sdir) if resume else None
+    if checkpoint is None and any(sdir.glob("checkpoint-*")) and not resume:
+        raise InputError("stage directory already holds checkpoints", path=sdir, hint="pass --resume or a new --out")
+
+    data = stage_data(recipe, index, items, split, levels_path)
+    world = PartialState().num_processes
+    config = grpo_config(recipe, index, sdir, world)
+    model, tokenizer = _load_model(model_path)
+    if settings.max_prompt_length is not None:
+        for row in data.rows:
+            n = len(tokenizer.apply_chat_template(row["prompt"], tokenize=True, add_generation_prompt=True))
+            if n > settings.max_prompt_length:
+                raise InputError(f"problem {row['problem_id']!r} has a {n}-token prompt", path=levels_path,
+                                 field=f"stages.{index}.grpo.max_prompt_length", hint="raise the limit or drop it")
+    tracker = OnlineDifficulty(recipe.online_difficulty)
+    od = recipe.online_difficulty
+    policy = tracker.status if (od.retire_solved or od.defer_unsolved) else None
+    sampler = LevelDomainSampler(data.streams, settings.prompts_per_step, settings.num_generations,
+                                 repeat_count=settings.gradient_accumulation_steps, total_batches=stage.end.max_steps,
+                                 seed=recipe.seed + index, policy=policy)
+    trainer = DarlGRPOTrainer(
+        model=model, processing_class=tokenizer, args=config,
+        reward_funcs=reward_functions(data.problems, verifier, [c.domain for c in stage.mix]),
+        train_dataset=Dataset.from_list(data.rows),
+        darl_sampler=sampler, tracker=tracker, stage_keys=sorted(data.problems),
+        consumed_path=sdir / "consumed.jsonl", carry_from=carry_from if index > 0 else None,
+        carry_optimizer=stage.carry_optimizer, carry_scheduler=stage.carry_scheduler,
+    )
+    val_problems = split.validation[index]
+    max_new = recipe.validation.max_new_tokens or settings.max_completion_length
+    validate = _validate_fn(trainer, tokenizer, val_problems, verifier, max_new, recipe.validation.batch_size)
+    plateau = stage.end.plateau
+    every = plateau.every_steps if plateau else max(1, stage.end.max_steps // 4)
+    validation = PeriodicValidation(trainer, every, validate,
+                                    (lambda h: decide(h, plateau)) if plateau else None)
+    trainer.add_callback(validation)
+    trainer.add_callback(MetricsJsonlCallback(out / "metrics.jsonl", index + 1, stage.name, step_offset))
+
+    started = time.time()
+    if checkpoint is not None:
+        trainer.load_darl_state(checkpoint)
+        step = int(checkpoint.name.split("-")[1])
+        truncate_jsonl(out / "metrics.jsonl",
+                       lambda r: r.get("stage/index") != index + 1 or r.get("stage/step", 0) <= step)
+        truncate_jsonl(sdir / "consumed.jsonl", lambda r: r["batch"] < step)
+    else:
+        (sdir / "consumed.jsonl").unlink(missing_ok=True)
+        truncate_jsonl(out / "metrics.jsonl", lambda r: r.get("stage/index") != index + 1)
+        trainer.validation_history = [(0, validate())]
+    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint is not None else None)
+
+    final = sdir / f"checkpoint-{trainer.state.global_step}"
+    if not (final / DARL_STATE).is_file():
+        trainer._save_checkpoint(trainer.model, trial=None)
+    decision = validation.last_decision
+    if decision is not None and decision.stop:
+        reason = decision.reason
+    else:
+        reason = f"reached end.max_steps = {stage.end.max_steps}" + (f" (last plateau check: {decision.reason})"
+                                                                      if decision is not None else "")
+    (sdir / "online_difficulty.jsonl").write_text("".join(json.dumps(r) + "\n" for r in tracker.table()))
+    history = trainer.validation_history
+    manifest = {
+        "stage": index + 1, "name": stage.name, "status": "completed",
+        "start_step": 0, "end_step": trainer.state.global_step,
+        "global_start_step": step_offset, "global_end_step": step_offset + trainer.state.global_step,
+        "ended_because": reason, "plateau": stage.end.plateau.model_dump() if stage.end.plateau else None,
+        "started_from": model_path, "carried_optimizer_from": str(carry_from) if carry_from and index > 0
+        and stage.carry_optimizer else None,
+        "carried_scheduler_from": str(carry_from) if carry_from and index > 0 and stage.carry_scheduler else None,
+        "final_checkpoint": str(final),
+        "data": {"levels_file": str(levels_path),
+                 "streams": [{"name": s.name, "weight": s.weight, "prompts": len(s.rows)} for s in data.streams],
+                 "validation_ids": [p.id for p in val_problems],
+                 "prompts_drawn": sum(len(r["ids"]) for r in _read_consumed(sdir / "consumed.jsonl"))},
+        "grpo": settings.model_dump(),
+        "validation_history": [{"step": s, "accuracy": a} for s, a in history],
+        "wall_seconds_this_session": round(time.time() - started, 1),
+    }
+    (sdir / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return manifest
+
+
+def _read_consumed(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
+
+
+def heldout_accuracy(model_path: str, problems: list, verifier: Verifier, max_new_tokens: int,
+                     batch_size: int) -> ValidationResult:
+    model, tokenizer = _load_model(model_path)
+    return greedy_accuracy(model, tokenizer, problems, verifier, max_new_tokens, batch_size)
+
+
+def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, resume: bool = False,
+               verifier: Verifier | None = None) -> RunResult:
+    """Run every stage of `recipe` on the levels file; see the module docstring for the run directory."""
+    levels_path, out = Path(levels_path), Path(out_dir)
+    resolved_path = out / "recipe.resolved.yaml"
+    if resume:
+        if not resolved_path.is_file():
+            raise InputError("nothing to resume: no recipe.resolved.yaml", path=out, hint="run without --resume")
+        if yaml.safe_load(resolved_path.read_text()) != recipe.resolved():
+            raise InputError("the recipe differs from the one this run started with", path=resolved_path,
+                             hint="resume with the same recipe, or start a new --out")
+    elif out.exists() and any(out.iterdir()):
+        raise InputError("output directory is not empty", path=out, hint="pass --resume to continue it, or a new --out")
+    out.mkdir(parents=True, exist_ok=True)
+    save_resolved(recipe, resolved_path)
+
+    items = load_levels(levels_path)
+    split = heldout_split(recipe, items, levels_path)
+    own_verifier = verifier is None
+    verifier = verifier or Verifier()
+    heldout = split.all_validation()
+    max_new = recipe.validation.max_new_tokens or max(recipe.stage_settings(i).max_completion_length
+                                                        for i in range(len(recipe.stages)))
+    result = RunResult(out)
+    try:
+        heldout_path = out / "heldout.json"
+        record = json.loads(heldout_path.read_text()) if heldout_path.exists() else {}
+        if "before" not in record:
+            record["before"] = {"model": recipe.model, **heldout_accuracy(
+                recipe.model, heldout, verifier, max_new, recipe.validation.batch_size).to_dict()}
+            heldout_path.write_text(json.dumps(record, indent=2))
+
+        model_path, carry_from, step_offset = recipe.model, None, 0
+        for index, stage in enumerate(recipe.stages):
+            sdir = stage_dir(out, index + 1, stage.name)
+            manifest_path = sdir / "manifest.json"
+            if manifest_path.exists():
+                manifest = json.loads(manifest_path.read_text())
+            else:
+                manifest = run_stage(recipe, index, items, split, levels_path, out, model_path, carry_from,
+                                     step_offset, resume, verifier)
+            result.stages.append(StageResult(index + 1, stage.name, manifest))
+            model_path = manifest["final_checkpoint"]
+            carry_from = Path(model_path)
+            step_offset = manifest["global_end_step"]
+
+        record["after"] = {"model": model_path, **heldout_accuracy(
+            model_path, heldout, verifier, max_new, recipe.validation.batch_size).to_dict()}
+        record["heldout_ids"] = [p.id for p in heldout]
+        heldout_path.write_text(json.dumps(record, indent=2))
+        result.heldout = record
+    finally:
+        if own_verifier:
+            verifier.close()
+    return result
