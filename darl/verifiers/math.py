@@ -1,0 +1,226 @@
+"""The math verifier: is the final answer of a response equal to the reference answer? (score 1 or 0)
+
+The paper grades math with Math-Verify. darl keeps Math-Verify as the judge of equivalence and puts three things
+around it:
+
+1. Extraction and guards in the calling process, in plain Python (darl.verifiers.math_answer): the final-answer
+   part (text after `</think>`), its last `\\boxed{}`, tidy-ups for forms Math-Verify misreads, and refusal of
+   answers that would make sympy run away (power towers, megabyte boxes). Only the boxed answer, a few hundred
+   characters at most, ever reaches sympy; a response without a box sends only its last 1,000 characters.
+2. Answers decided without sympy: two plain numbers (integers with or without leading zeros, decimals,
+   fractions) and multiple-choice letters. Most contest answers are one of these.
+3. Everything else runs Math-Verify in a `DeadlinePool` (darl.verifiers.deadline): worker processes with a hard
+   per-check deadline that works from any thread; a check past it has its worker killed and replaced and is
+   reported as 'timeout'. Gold answers are parsed once per worker and cached.
+
+Verdicts: passed -> Verdict(1.0, True, None); a wrong answer -> Verdict(0.0, False, None) (a wrong answer is an
+outcome, not an error); otherwise error is one of 'no final answer (unclosed <think>)', 'no answer found',
+'unparseable answer', 'answer too long', 'power tower too large', 'number too large', 'answer nested too deeply',
+'timeout', 'verifier crashed', 'unparseable reference answer'.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from typing import Sequence
+
+from darl.records import Problem, Verdict
+from darl.verifiers import math_answer as ans
+from darl.verifiers.deadline import DeadlinePool, default_workers
+from darl.verifiers.extract import final_answer_part
+
+NO_FINAL_ANSWER = "no final answer (unclosed <think>)"
+TAIL_CHARS = 1000  # how much of an unboxed final answer Math-Verify's free-text extraction may look at
+DECIMAL_PLACES = 6  # as Math-Verify's float_rounding: 0.3333333 equals 1/3, 0.333 does not
+
+
+@dataclass(frozen=True)
+class GoldAnswer:
+    """A reference answer prepared once: its tidied text, its plain-number value and its choice letters."""
+
+    text: str
+    number: tuple[Fraction, bool] | None
+    choices: frozenset[str] | None
+    choice_value: str | None  # the value part of a gold like '\\textbf{(E) } 8'
+    is_number: bool
+
+
+@lru_cache(maxsize=65536)
+def prepare_gold(answer: str) -> GoldAnswer:
+    """Tidy a reference answer (AIME '025', AMC '27.0', MATH LaTeX) and classify it; cached per process."""
+    text = answer.strip()
+    boxed = ans.last_boxed(text)
+    if boxed is not None:
+        text = boxed.strip()
+    if text.startswith("$") and text.endswith("$") and len(text) > 1:
+        text = text.strip("$").strip()
+    is_number = ans.is_plain_number(text)
+    text = ans.tidy(text, reference_is_number=is_number)
+    split = ans.split_choice(text)
+    choices = ans.choice_letters(text)
+    if split is not None:
+        choices = frozenset(split[0])
+    return GoldAnswer(text=text, number=ans.exact_number(text), choices=choices,
+                      choice_value=split[1] if split else None, is_number=is_number)
+
+
+def _numbers_decide(gold: tuple[Fraction, bool], pred: tuple[Fraction, bool]) -> bool | None:
+    """True/False when two plain numbers settle the question, None to leave it to Math-Verify."""
+    (g, g_exact), (p, p_exact) = gold, pred
+    if g == p:
+        return True
+    if g_exact and p_exact:
+        return False
+    if round(g, DECIMAL_PLACES) == round(p, DECIMAL_PLACES):
+        return True
+    if abs(g - p) > Fraction(2, 10**DECIMAL_PLACES):
+        return False
+    return None  # decimals that differ in rounding: Math-Verify's own rule decides
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Either a verdict decided in the calling process, or a payload for the worker pool."""
+
+    verdict: Verdict | None = None
+    payload: tuple[str, tuple[str, ...], str | None, bool] | None = None
+
+
+_PASS = Verdict(1.0, True, None)
+_WRONG = Verdict(0.0, False, None)
+
+
+def plan_check(gold_answer: str, response: str) -> _Plan:
+    """Decide what can be decided without sympy, and build the worker payload for the rest. Pure and linear in
+    the length of `response`; never raises on any string."""
+    final = final_answer_part(response)
+    if final is None:
+        return _Plan(Verdict(0.0, False, NO_FINAL_ANSWER))
+    gold = prepare_gold(gold_answer)
+    boxed = ans.last_boxed(final)
+    if boxed is None:
+        if ans.has_unclosed_box(final):
+            return _Plan(Verdict(0.0, False, "unparseable answer"))
+        tail = final[-TAIL_CHARS:]
+        if not tail.strip():
+            return _Plan(Verdict(0.0, False, "no answer found"))
+        reason = ans.too_costly(tail)
+        if reason is not None and reason != "answer too long":
+            return _Plan(Verdict(0.0, False, reason))
+        return _Plan(payload=(gold.text, (), tail, gold.is_number))
+    if not boxed.strip():
+        return _Plan(Verdict(0.0, False, "no answer found"))
+    reason = ans.too_costly(boxed)
+    if reason is not None:
+        return _Plan(Verdict(0.0, False, reason))
+    pred = ans.tidy(boxed, reference_is_number=gold.is_number)
+
+    if gold.choices is not None:
+        letters = ans.choice_letters(pred)
+        split = ans.split_choice(pred) if letters is None else None
+        if split is not None:
+            letters = frozenset(split[0])
+        if letters is not None:
+            return _Plan(_PASS if letters == gold.choices else _WRONG)
+        if gold.choice_value is None:
+            return _Plan(payload=(gold.text, (pred,), None, gold.is_number))
+        pred_number = ans.exact_number(pred)
+        gold_number = ans.exact_number(gold.choice_value)
+        if pred_number is not None and gold_number is not None:
+            decided = _numbers_decide(gold_number, pred_number)
+            if decided is not None:
+                return _Plan(_PASS if decided else _WRONG)
+        return _Plan(payload=(gold.choice_value, (pred,), None, gold_number is not None))
+
+    candidates = [pred]
+    split = ans.split_choice(pred)
+    if split is not None:  # '\textbf{(C)}\ 27' against the value 27: compare the value
+        candidates.insert(0, split[1])
+    if gold.number is not None:
+        for candidate in candidates:
+            pred_number = ans.exact_number(candidate)
+            if pred_number is not None:
+                decided = _numbers_decide(gold.number, pred_number)
+                if decided is True:
+                    return _Plan(_PASS)
+                if decided is False and len(candidates) == 1:
+                    return _Plan(_WRONG)
+    return _Plan(payload=(gold.text, tuple(candidates), None, gold.is_number))
+
+
+class MathVerifier:
+    """verify(problem, response) -> Verdict for math problems, safe on any input and from any thread.
+
+    workers: processes for the sympy checks (default: one per CPU); deadline_s: hard limit per check;
+    memory_bytes: address-space cap per worker. The pool starts on first use; call close() (or use `with`)
+    to stop it.
+    """
+
+    def __init__(self, workers: int | None = None, deadline_s: float = 5.0,
+                 memory_bytes: int | None = 4 << 30) -> None:
+        self.workers = workers or default_workers()
+        self.deadline_s = deadline_s
+        self.memory_bytes = memory_bytes
+        self._pool: DeadlinePool | None = None
+        self._pool_lock = threading.Lock()
+
+    def _get_pool(self) -> DeadlinePool:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = DeadlinePool("darl.verifiers.math_compare", "check", workers=self.workers,
+                                          deadline_s=self.deadline_s, memory_bytes=self.memory_bytes)
+            return self._pool
+
+    def verify(self, problem: Problem, response: str) -> Verdict:
+        return self.verify_batch([problem], [response])[0]
+
+    def verify_batch(self, problems: Sequence[Problem], responses: Sequence[str]) -> list[Verdict]:
+        if len(problems) != len(responses):
+            raise ValueError(f"verify_batch: {len(problems)} problems but {len(responses)} responses")
+        for p in problems:
+            if p.domain != "math" or p.answer is None:
+                raise ValueError(f"problem {p.id!r}: MathVerifier needs a math problem with an answer")
+        return self.verify_answers([str(p.answer) for p in problems], responses)
+
+    def verify_answers(self, answers: Sequence[str], responses: Sequence[str]) -> list[Verdict]:
+        """verify_batch on bare reference answers (for `darl verify` rows that are not Problems)."""
+        verdicts: list[Verdict | None] = [None] * len(answers)
+        jobs: list[int] = []
+        payloads = []
+        for i, (gold, response) in enumerate(zip(answers, responses, strict=True)):
+            if not isinstance(response, str):
+                verdicts[i] = Verdict(0.0, False, "no answer found")
+                continue
+            plan = plan_check(str(gold), response)
+            if plan.verdict is not None:
+                verdicts[i] = plan.verdict
+            else:
+                jobs.append(i)
+                payloads.append(plan.payload)
+        if jobs:
+            for i, outcome in zip(jobs, self._get_pool().run(payloads)):
+                if outcome.status == "ok":
+                    passed, error = outcome.value
+                    verdicts[i] = Verdict(1.0 if passed else 0.0, bool(passed), error)
+                elif outcome.status == "timeout":
+                    verdicts[i] = Verdict(0.0, False, "timeout")
+                elif outcome.status == "error":
+                    verdicts[i] = Verdict(0.0, False, "unparseable answer")
+                else:
+                    verdicts[i] = Verdict(0.0, False, "verifier crashed")
+        return verdicts  # type: ignore[return-value]
+
+    def close(self) -> None:
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+
+    def __enter__(self) -> MathVerifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
