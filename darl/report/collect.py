@@ -1,0 +1,188 @@
+"""Find and read what a run directory holds, for the report. Every part is optional: a reader returns None when its
+files are absent, and the report says so instead of failing. A file that is present but unreadable is not hidden
+either: its problem is recorded in `RunData.problems` and shown in the report.
+
+Where things are looked for (relative to the run directory, searched a few folders deep so that the folder `darl
+demo` writes and a bare `darl train` output both work):
+- training metrics: `metrics.jsonl` files (one JSON object per logged step);
+- stage manifests: `manifest.json` / `stage.json` / `stage_manifest.json` files inside `stage-*` folders;
+- scores and levels: `scores.parquet`, `levels.parquet`, and a levels calibration JSON (`calibration.json`,
+  `levels.calibration.json` or `levels_calibration.json`);
+- online difficulty: `online_difficulty*.json*` / `online*.parquet` state files, and `levels/online*` metrics;
+- evaluations: every `eval.json` (the label is its folder's path).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_DEPTH = 4
+CALIBRATION_NAMES = ("calibration.json", "levels.calibration.json", "levels_calibration.json",
+                     "levels-calibration.json", "calibration_report.json")
+MANIFEST_NAMES = ("manifest.json", "stage.json", "stage_manifest.json", "stage-manifest.json")
+BASELINE_LABELS = ("before", "baseline", "base", "initial", "start", "eval-before", "eval_before")
+
+
+@dataclass
+class EvalFile:
+    label: str
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def is_baseline(self) -> bool:
+        role = str(self.data.get("extra", {}).get("role", "")).lower()
+        return role == "baseline" or self.path.parent.name.lower() in BASELINE_LABELS
+
+
+@dataclass
+class RunData:
+    root: Path
+    metrics: list[dict[str, Any]] | None = None
+    metrics_paths: list[Path] = field(default_factory=list)
+    manifests: list[dict[str, Any]] = field(default_factory=list)
+    scores: list[dict[str, Any]] | None = None
+    levels: list[dict[str, Any]] | None = None
+    calibration: dict[str, Any] | None = None
+    online: list[dict[str, Any]] | None = None
+    evals: list[EvalFile] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    """Files that exist but could not be read, with why."""
+
+    @property
+    def baseline(self) -> EvalFile | None:
+        marked = [e for e in self.evals if e.is_baseline]
+        return marked[0] if marked else None
+
+
+def _walk(root: Path, depth: int = 0) -> list[Path]:
+    """Files under root up to MAX_DEPTH folders deep, skipping model checkpoints' insides quickly."""
+    found: list[Path] = []
+    try:
+        entries = sorted(root.iterdir())
+    except OSError:
+        return found
+    for entry in entries:
+        if entry.is_dir():
+            if depth < MAX_DEPTH and not entry.name.startswith((".", "checkpoint-", "__")):
+                found.extend(_walk(entry, depth + 1))
+        elif entry.is_file():
+            found.append(entry)
+    return found
+
+
+def _read_jsonl(path: Path, problems: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            if number == len(lines):  # a run killed mid-write leaves a torn last line; not worth a warning
+                continue
+            problems.append(f"{path}: line {number} is not valid JSON (skipped)")
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows
+
+
+def _read_json(path: Path, problems: list[str]) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        problems.append(f"{path}: could not be read ({exc})")
+        return None
+
+
+def _read_table(path: Path, problems: list[str]) -> list[dict[str, Any]] | None:
+    try:
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    except (OSError, ValueError) as exc:
+        problems.append(f"{path}: could not be read as Parquet ({exc})")
+        return None
+
+
+def collect(run_dir: str | Path) -> RunData:
+    """Read everything the report can use from `run_dir`."""
+    root = Path(run_dir)
+    data = RunData(root=root)
+    files = _walk(root)
+    by_name: dict[str, list[Path]] = {}
+    for path in files:
+        by_name.setdefault(path.name, []).append(path)
+
+    metric_files = [p for p in by_name.get("metrics.jsonl", [])]
+    if metric_files:
+        rows: list[dict[str, Any]] = []
+        for path in metric_files:
+            rows.extend(_read_jsonl(path, data.problems))
+        data.metrics = rows
+        data.metrics_paths = metric_files
+
+    for path in files:
+        if path.name in MANIFEST_NAMES and any(part.startswith("stage") for part in path.relative_to(root).parts[:-1]):
+            manifest = _read_json(path, data.problems)
+            if isinstance(manifest, dict):
+                manifest.setdefault("_path", str(path.relative_to(root)))
+                data.manifests.append(manifest)
+    data.manifests.sort(key=lambda m: (_as_int(m.get("index", m.get("stage_index"))), m["_path"]))
+
+    for name, attr in (("scores.parquet", "scores"), ("levels.parquet", "levels")):
+        paths = by_name.get(name, [])
+        if paths:
+            setattr(data, attr, _read_table(sorted(paths, key=lambda p: len(p.parts))[0], data.problems))
+    for name in CALIBRATION_NAMES:
+        if by_name.get(name):
+            value = _read_json(by_name[name][0], data.problems)
+            if isinstance(value, dict):
+                data.calibration = value
+                break
+
+    online_rows: list[dict[str, Any]] = []
+    for path in files:
+        if not path.name.startswith(("online_difficulty", "online-difficulty", "online_pass")):
+            continue
+        if path.suffix == ".parquet":
+            online_rows.extend(_read_table(path, data.problems) or [])
+        elif path.suffix == ".jsonl":
+            online_rows.extend(_read_jsonl(path, data.problems))
+        elif path.suffix == ".json":
+            value = _read_json(path, data.problems)
+            online_rows.extend(_online_rows(value))
+    if online_rows:
+        data.online = online_rows
+
+    for path in by_name.get("eval.json", []):
+        value = _read_json(path, data.problems)
+        if isinstance(value, dict) and "benchmarks" in value:
+            label = str(path.parent.relative_to(root)) if path.parent != root else "."
+            data.evals.append(EvalFile(label=label, path=path, data=value))
+    data.evals.sort(key=lambda e: (not e.is_baseline, e.label))
+    return data
+
+
+def _online_rows(value: Any) -> list[dict[str, Any]]:
+    """An online-difficulty state as rows with at least 'alpha'/'beta' or 'mean'. Accepts a list of rows, a
+    {prompt id: {...}} mapping, or either under a 'prompts' key."""
+    if isinstance(value, dict) and "prompts" in value:
+        value = value["prompts"]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, dict)]
+    if isinstance(value, dict):
+        return [{"id": k, **v} for k, v in value.items() if isinstance(v, dict)]
+    return []
+
+
+def _as_int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 1 << 30

@@ -1,0 +1,382 @@
+"""Assemble the one-file HTML report of a run from `collect`ed data: inline CSS, figures as base64 PNG, no scripts, no
+external assets, so it opens from disk in any browser, in an e-mail attachment or on a machine without network.
+
+Every section renders whatever is present and says plainly which inputs are missing.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import math
+import re
+from collections import defaultdict
+from typing import Any, Sequence
+
+from darl.evaluation.compare import compare_evals
+from darl.report import plots
+from darl.report.collect import EvalFile, RunData
+from darl.report.series import Series, StageSpan, global_steps, numeric_keys, series, stage_spans
+
+CSS = """
+body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 0 auto; max-width: 1180px;
+       padding: 24px; color: #1d1d1f; background: #ffffff; line-height: 1.45; }
+h1 { font-size: 26px; margin-bottom: 4px; } h2 { font-size: 20px; border-bottom: 2px solid #e5e5ea;
+       padding-bottom: 4px; margin-top: 36px; } h3 { font-size: 15px; margin-bottom: 6px; }
+.meta { color: #6e6e73; font-size: 13px; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
+th, td { border: 1px solid #d2d2d7; padding: 4px 9px; text-align: right; }
+th { background: #f5f5f7; } td.l, th.l { text-align: left; }
+.missing { background: #fff8e6; border-left: 4px solid #f5a623; padding: 8px 12px; margin: 8px 0; font-size: 13px; }
+.problem { background: #fdecea; border-left: 4px solid #d93025; padding: 8px 12px; margin: 8px 0; font-size: 13px; }
+.headline { display: flex; gap: 14px; flex-wrap: wrap; margin: 14px 0; }
+.card { border: 1px solid #d2d2d7; border-radius: 8px; padding: 10px 16px; min-width: 150px; }
+.card .v { font-size: 24px; font-weight: 600; } .card .k { font-size: 12px; color: #6e6e73; }
+.up { color: #1a7f37; } .down { color: #c62828; }
+img { max-width: 100%; } code { background: #f5f5f7; padding: 1px 4px; border-radius: 3px; }
+"""
+
+PANEL_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Reward", ("train/reward", "reward")),
+    ("Validation score", ("val/", "validation", "stage/val")),
+    ("Zero-variance share (groups with no gradient)", ("zero_var", "zero_std", "frac_reward_zero")),
+    ("Response length (tokens)", ("length", "tokens")),
+    ("Truncation rate", ("trunc", "clipped_ratio")),
+    ("KL to reference", ("kl",)),
+    ("Entropy", ("entropy",)),
+    ("Clip fraction", ("clip",)),
+    ("Learning rate", ("learning_rate", "/lr")),
+    ("Online difficulty", ("online",)),
+)
+MAX_LINES = 8
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{100 * value:.{digits}f}"
+
+
+def _missing(text: str) -> str:
+    return f'<div class="missing"><b>Missing:</b> {text}</div>'
+
+
+def _img(png: str | None, alt: str) -> str:
+    return "" if png is None else f'<img alt="{_esc(alt)}" src="data:image/png;base64,{png}">'
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], left: int = 1) -> str:
+    head = "".join(f'<th class="{"l" if i < left else ""}">{_esc(h)}</th>' for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(f'<td class="{"l" if i < left else ""}">{c}</td>' for i, c in enumerate(row))
+                   + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+# ----------------------------------------------------------------------------------------------- data & levels
+
+
+def _level_counts(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """{'Level k': {domain: problems}} from a levels table in any of the shapes the levels step may write: a list
+    column `levels`, boolean columns `level_1`.. / `L1`.., or one integer column `level`."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        domain = str(row.get("domain", "all"))
+        found: list[str] = []
+        value = row.get("levels")
+        if isinstance(value, (list, tuple)):
+            found = [str(v) for v in value]
+        elif isinstance(value, str) and value.strip():
+            found = [v for v in re.split(r"[,\s;]+", value.strip("[]")) if v]
+        else:
+            for key, flag in row.items():
+                match = re.fullmatch(r"(?:level_?|l|in_level_?)(\d)", key.lower())
+                if match and flag is True:
+                    found.append(match.group(1))
+            if not found and isinstance(row.get("level"), (int, float)) and not isinstance(row.get("level"), bool):
+                found = [str(int(row["level"]))]
+        for level in found:
+            counts[f"Level {level.removeprefix('L').removeprefix('level_')}"][domain] += 1
+    return {k: dict(counts[k]) for k in sorted(counts)}
+
+
+def _score_rates(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, list[float]]]:
+    model_key = next((k for k in ("model", "model_name", "role") if rows and k in rows[0]), "model")
+    rate_key = next((k for k in ("pass_rate", "passrate", "rate") if rows and k in rows[0]), "pass_rate")
+    return plots.group_rates(rows, model_key, "domain" if rows and "domain" in rows[0] else None, rate_key)
+
+
+def _flat_scalars(mapping: dict[str, Any], prefix: str = "", depth: int = 0) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and depth < 2:
+            out.extend(_flat_scalars(value, name + ".", depth + 1))
+        elif isinstance(value, (int, float, str, bool)) or value is None:
+            out.append((name, value))
+    return out
+
+
+def section_data(run: RunData) -> str:
+    parts = ["<h2>1. Data and levels</h2>"]
+    if run.levels is None:
+        parts.append(_missing("no <code>levels.parquet</code> in the run directory (run <code>darl levels</code>); "
+                              "level statistics are not shown."))
+    else:
+        counts = _level_counts(run.levels)
+        domains = sorted({d for per in counts.values() for d in per})
+        rows = [[_esc(level)] + [per.get(d, 0) for d in domains] + [sum(per.values())] for level, per in counts.items()]
+        parts.append(f"<p>{len(run.levels)} problems in the levels table.</p>")
+        parts.append(_table(["level"] + domains + ["total"], rows))
+        parts.append(_img(plots.level_counts(counts), "problems per level"))
+    if run.scores is None:
+        parts.append(_missing("no <code>scores.parquet</code> (run <code>darl score</code>); pass-rate histograms "
+                              "of the proxy models are not shown."))
+    else:
+        rates = _score_rates(run.scores)
+        parts.append("<h3>Pass rates of the proxy models (per problem)</h3>")
+        summary = [[_esc(m), _esc(d), len(v), f"{sum(v) / len(v):.3f}",
+                    f"{sum(1 for x in v if 0 < x < 1) / len(v):.0%}"]
+                   for m, per in rates.items() for d, v in per.items() if v]
+        parts.append(_table(["model", "domain", "problems", "mean pass rate", "share strictly in (0, 1)"], summary,
+                            left=2))
+        parts.append(_img(plots.pass_rate_histograms(rates), "pass-rate histograms"))
+    if run.calibration is None:
+        parts.append(_missing("no levels calibration file (<code>calibration.json</code>); proxy agreement is not "
+                              "shown."))
+    else:
+        scalars = _flat_scalars(run.calibration)[:60]
+        parts.append("<h3>Levels calibration</h3>")
+        parts.append(_table(["quantity", "value"], [[_esc(k), _esc(_fmt(v))] for k, v in scalars]))
+    return "\n".join(parts)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------------- training
+
+
+def classify(keys: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """Group metric keys into titled panels by name (first matching rule wins); the rest by namespace."""
+    panels: dict[str, list[str]] = {}
+    for key in keys:
+        lowered = key.lower()
+        for title, needles in PANEL_RULES:
+            if any(n in lowered for n in needles):
+                panels.setdefault(title, []).append(key)
+                break
+        else:
+            namespace = key.split("/")[0] if "/" in key else "other"
+            panels.setdefault(f"{namespace}/ (other)", []).append(key)
+    ordered = [(t, panels[t]) for t, _ in PANEL_RULES if t in panels]
+    ordered += [(t, ks) for t, ks in panels.items() if t not in dict(PANEL_RULES)]
+    return ordered
+
+
+def _panel_series(rows, steps, keys: Sequence[str]) -> dict[str, Series]:
+    # the aggregate first, then per-level/domain breakdowns, at most MAX_LINES lines per panel
+    keys = sorted(keys, key=lambda k: (k.count("/"), k))[:MAX_LINES]
+    return {k: series(rows, k, steps) for k in keys}
+
+
+def section_training(run: RunData) -> tuple[str, list[StageSpan]]:
+    parts = ["<h2>2. Training, stage by stage</h2>"]
+    rows = run.metrics or []
+    spans = stage_spans(rows, run.manifests) if (rows or run.manifests) else []
+    if run.manifests or spans:
+        table = []
+        for index, span in enumerate(spans, start=1):
+            table.append([index, _esc(span.name), f"{span.start:g}", f"{span.end:g}",
+                          _esc(span.end_reason) if span.end_reason else "<i>not recorded</i>"])
+        parts.append("<h3>Stages and why each ended</h3>")
+        parts.append(_table(["#", "stage", "first step", "last step", "why it ended"], table, left=2))
+        if not run.manifests:
+            parts.append(_missing("no stage manifests (<code>stage-*/manifest.json</code>); stage ranges come from "
+                                  "the metrics and the reasons are unknown."))
+    else:
+        parts.append(_missing("no stage manifests and no staged metrics: stage boundaries are not shown."))
+    if not rows:
+        parts.append(_missing("no <code>metrics.jsonl</code> in the run directory (run <code>darl train</code>); "
+                              "training curves, zero-variance share and online difficulty curves are not shown."))
+        return "\n".join(parts), spans
+    steps = global_steps(rows)
+    keys = numeric_keys(rows)
+    panels = classify(keys)
+    parts.append(f"<p>{len(rows)} logged steps, {len(keys)} metrics from "
+                 + ", ".join(f"<code>{_esc(p.relative_to(run.root))}</code>" for p in run.metrics_paths)
+                 + ". Stages are shaded; dashed lines mark where a stage began.</p>")
+    main = [(t, _panel_series(rows, steps, ks)) for t, ks in panels
+            if not t.startswith("Zero-variance") and not t.startswith("Online")]
+    parts.append(_img(plots.curves(main, spans), "training curves"))
+    parts.append("<h3>Zero-variance share over time</h3>")
+    zero = [(t, _panel_series(rows, steps, ks)) for t, ks in panels if t.startswith("Zero-variance")]
+    if zero:
+        parts.append("<p>Share of rollout groups whose rewards all agree (all right or all wrong): they carry no "
+                     "GRPO gradient.</p>")
+        parts.append(_img(plots.curves(zero, spans, columns=1), "zero-variance share"))
+    else:
+        parts.append(_missing("no zero-variance metric (a key containing <code>zero_variance</code>) in the "
+                              "metrics."))
+    return "\n".join(parts), spans
+
+
+def section_online(run: RunData, spans: Sequence[StageSpan]) -> str:
+    parts = ["<h2>3. Online difficulty estimates</h2>"]
+    rows = run.metrics or []
+    online_keys = [k for t, ks in classify(numeric_keys(rows)) if t.startswith("Online") for k in ks] if rows else []
+    if online_keys:
+        steps = global_steps(rows)
+        parts.append(_img(plots.curves([("Online difficulty", _panel_series(rows, steps, online_keys))], spans,
+                                       columns=1), "online difficulty over time"))
+    estimates: list[float] = []
+    proxy: list[tuple[float, float]] = []
+    for row in run.online or []:
+        estimate = _online_mean(row)
+        if estimate is None:
+            continue
+        estimates.append(estimate)
+        offline = row.get("proxy_pass_rate", row.get("offline_pass_rate"))
+        if isinstance(offline, (int, float)) and not isinstance(offline, bool):
+            proxy.append((float(offline), estimate))
+    if estimates:
+        parts.append(_img(plots.online_estimates(estimates, proxy or None), "online estimates"))
+    if not online_keys and not estimates:
+        parts.append(_missing("no online difficulty state (<code>online_difficulty*.json</code>) and no "
+                              "<code>online</code> metrics in the run directory."))
+    return "\n".join(parts)
+
+
+def _online_mean(row: dict[str, Any]) -> float | None:
+    for key in ("mean", "posterior_mean", "pass_rate", "estimate"):
+        value = row.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+    alpha, beta = row.get("alpha"), row.get("beta")
+    if isinstance(alpha, (int, float)) and isinstance(beta, (int, float)) and alpha + beta > 0:
+        return float(alpha) / float(alpha + beta)
+    return None
+
+
+# -------------------------------------------------------------------------------------------------- evaluation
+
+
+def section_eval(run: RunData) -> str:
+    parts = ["<h2>4. Evaluation against the starting policy</h2>"]
+    if not run.evals:
+        parts.append(_missing("no <code>eval.json</code> in the run directory (run <code>darl eval</code>)."))
+        return "\n".join(parts)
+    baseline = run.baseline
+    if baseline is None:
+        parts.append(_missing("no baseline evaluation (an <code>eval.json</code> in a folder named "
+                              "<code>before</code>/<code>baseline</code>, or with <code>extra.role = baseline</code>); "
+                              "differences are not shown."))
+    benchmarks: list[str] = []
+    for e in run.evals:
+        for name in e.data.get("benchmarks", {}):
+            if name not in benchmarks:
+                benchmarks.append(name)
+    rows = []
+    chart: dict[str, dict[str, tuple[float, float | None]]] = {}
+    for name in benchmarks:
+        for e in run.evals:
+            bench = e.data["benchmarks"].get(name)
+            if not bench or not bench.get("pass@1"):
+                continue
+            p1 = bench["pass@1"]
+            ks = ", ".join(f"@{k}: {_pct(v)}" for k, v in bench.get("pass@k", {}).items() if k != "1")
+            role = " (baseline)" if e is baseline else ""
+            rows.append([_esc(name), _esc(e.label + role), _esc(e.data.get("model", "?")), bench.get("problems"),
+                         bench.get("n"), f"{_pct(p1['mean'])} &plusmn; {_pct(p1.get('stderr'))}", ks or "-",
+                         _pct(bench.get("truncation_rate")),
+                         "n/a" if bench.get("mean_response_tokens") is None else
+                         f"{bench['mean_response_tokens']:.0f}"])
+            chart.setdefault(name, {})[e.label] = (p1["mean"], p1.get("stderr"))
+    parts.append(_table(["benchmark", "evaluation", "model", "problems", "n", "Pass@1 % &plusmn; s.e.",
+                         "pass@k %", "truncated %", "mean tokens"], rows, left=3)
+                 .replace("&amp;plusmn;", "&plusmn;"))
+    if baseline is not None:
+        diff_rows = []
+        for e in run.evals:
+            if e is baseline:
+                continue
+            for c in compare_evals(e.data, baseline.data):
+                sign = "up" if c.delta > 0 else "down" if c.delta < 0 else ""
+                ci = "n/a" if c.ci_low is None else f"[{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]"
+                verdict = {True: "yes", False: "no", None: "n/a"}[c.significant]
+                diff_rows.append([_esc(c.benchmark), _esc(e.label), f"{100 * c.baseline_pass1:.1f}",
+                                  f"{100 * c.new_pass1:.1f}", f'<span class="{sign}">{100 * c.delta:+.1f}</span>',
+                                  ci, verdict, f"{c.problems_compared}{'' if c.paired else ' (unpaired)'}"])
+        if diff_rows:
+            parts.append("<h3>Difference from the baseline (paired by problem, 95% interval)</h3>")
+            parts.append(_table(["benchmark", "evaluation", "baseline %", "this %", "difference (points)",
+                                 "95% CI", "excludes 0", "problems paired"], diff_rows, left=2))
+    parts.append(_img(plots.eval_bars(chart), "evaluation bars"))
+    for e in run.evals:
+        for name, bench in e.data["benchmarks"].items():
+            for key, table in (bench.get("breakdowns") or {}).items():
+                rows_b = [[_esc(v), s["problems"], f"{_pct(s['mean'])} &plusmn; {_pct(s.get('stderr'))}"]
+                          for v, s in table.items() if s]
+                if len(rows_b) > 1:
+                    parts.append(f"<h3>{_esc(name)} by {_esc(key)}: {_esc(e.label)}</h3>")
+                    parts.append(_table([key, "problems", "Pass@1 %"], rows_b))
+    settings = run.evals[0].data.get("settings", {})
+    parts.append(f'<p class="meta">Sampling: temperature {settings.get("temperature")}, top_p '
+                 f'{settings.get("top_p")}, max tokens {settings.get("max_new_tokens")}; Pass@1 is the mean '
+                 f"correctness over n samples per problem; s.e. over problems.</p>")
+    return "\n".join(parts)
+
+
+def headline(run: RunData) -> list[tuple[str, str, str]]:
+    """(label, value, css class) cards: each benchmark's Pass@1 of the latest evaluation and its change."""
+    cards: list[tuple[str, str, str]] = []
+    baseline = run.baseline
+    others = [e for e in run.evals if e is not baseline]
+    if not others and baseline is None:
+        return cards
+    latest = others[-1] if others else baseline
+    assert latest is not None
+    comparisons = {c.benchmark: c for c in compare_evals(latest.data, baseline.data)} if baseline and others else {}
+    for name, bench in latest.data.get("benchmarks", {}).items():
+        if not bench.get("pass@1"):
+            continue
+        value = f"{100 * bench['pass@1']['mean']:.1f}%"
+        css = ""
+        if name in comparisons:
+            delta = comparisons[name].delta
+            value += f" ({100 * delta:+.1f})"
+            css = "up" if delta > 0 else "down" if delta < 0 else ""
+        cards.append((f"{name} Pass@1 ({latest.label})", value, css))
+    return cards
+
+
+def render(run: RunData, title: str | None = None) -> str:
+    generated = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    training_html, spans = section_training(run)
+    body = [
+        f"<h1>{_esc(title or 'darl run report')}</h1>",
+        f'<p class="meta">Run directory <code>{_esc(run.root)}</code>, generated {generated}.</p>',
+    ]
+    cards = headline(run)
+    if cards:
+        body.append('<div class="headline">' + "".join(
+            f'<div class="card"><div class="v {css}">{_esc(v)}</div><div class="k">{_esc(k)}</div></div>'
+            for k, v, css in cards) + "</div>")
+    present = [name for name, ok in (("metrics", run.metrics is not None), ("stage manifests", bool(run.manifests)),
+                                     ("scores", run.scores is not None), ("levels", run.levels is not None),
+                                     ("calibration", run.calibration is not None), ("online difficulty",
+                                     run.online is not None), ("evaluations", bool(run.evals))) if ok]
+    absent = [n for n in ("metrics", "stage manifests", "scores", "levels", "calibration", "online difficulty",
+                          "evaluations") if n not in present]
+    body.append(f'<p class="meta">Found: {", ".join(present) or "nothing"}. '
+                f'Missing: {", ".join(absent) or "nothing"}.</p>')
+    for problem in run.problems:
+        body.append(f'<div class="problem"><b>Unreadable:</b> {_esc(problem)}</div>')
+    body += [section_data(run), training_html, section_online(run, spans), section_eval(run)]
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{_esc(title or 'darl run report')}</title><style>{CSS}</style></head><body>\n"
+            + "\n".join(body) + "\n</body></html>\n")
