@@ -94,7 +94,8 @@ def build_problems(sources: Sequence[SourceSpec | str], output: str | Path, opti
     loaded: list[LoadedSource] = []
     load_task = task("load sources", len(specs))
     for i, spec in enumerate(specs, start=1):
-        loaded.append(load_source(spec.location, spec.format, source=spec.name, skip_invalid=options.skip_invalid))
+        loaded.append(load_source(spec.location, spec.format, source=spec.name, skip_invalid=options.skip_invalid,
+                                  **dict(spec.options)))
         advance(load_task, i)
     names = Counter(source.source for source in loaded)
     clashes = [name for name, count in names.items() if count > 1]

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Protocol
 
 from darl.data.formats import darl_rows, gsm8k, humaneval, leetcode, livecodebench, math_qa, mbpp, verl
 from darl.data.formats.base import RowContext, RowError, RowFormat
-from darl.data.rows import RawRow, RowRef, iter_raw_rows
+from darl.data.rows import JSON_SUFFIXES, JSONL_SUFFIXES, PARQUET_SUFFIXES, RawRow, RowRef, iter_raw_rows
 from darl.errors import InputError
 from darl.records import Problem, RecordError
 
@@ -75,6 +75,7 @@ class SourceLoader(Protocol):
     def __call__(self, location: str, *, source: str | None, skip_invalid: bool, **options: Any) -> LoadedSource: ...
 
 
+FILE_SUFFIXES = JSONL_SUFFIXES + JSON_SUFFIXES + PARQUET_SUFFIXES
 ROW_FORMATS: dict[str, RowFormat] = {}
 LOADERS: dict[str, SourceLoader] = {}
 
@@ -187,6 +188,8 @@ def _load_rows(location: str, *, format: str | None, source: str | None, skip_in
         if options:
             raise InputError(f"options {sorted(options)} apply to Hugging Face datasets only", path=location)
         raw_rows: Iterable[RawRow] = iter_raw_rows(location)
+    elif location.lower().endswith(FILE_SUFFIXES) or location.startswith((".", "/", "~")):
+        raise InputError("no such file", path=location, hint="check the path")
     else:
         from darl.data.hub import iter_hub_rows
 
@@ -226,6 +229,7 @@ class SourceSpec:
     location: str
     format: str | None = None
     name: str | None = None
+    options: tuple[tuple[str, Any], ...] = ()  # for Hugging Face datasets: split, config, revision
 
     @classmethod
     def parse(cls, spec: str) -> SourceSpec:

@@ -1,0 +1,139 @@
+"""`darl verify IN.jsonl -o OUT.jsonl`: grade any tool's responses with darl's verifiers.
+
+Output rows keep the input order and every input field, and add `score` (0..1), `passed` and `error` (null or a
+short reason). A row that cannot be graded (not JSON, missing field, bad tests) gets score 0, passed false and an
+error naming its line and field; the rest of the file is graded normally. Rows are graded in chunks and written as
+they finish, so `--resume` continues an interrupted run where its output file ends.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from darl.cli.main import app
+
+
+def _read_rows(path: Path) -> list[tuple[int, Any, str | None]]:
+    """(line number, parsed value or raw text, parse error or None) for every non-blank line."""
+    from darl.errors import InputError
+
+    if not path.is_file():
+        raise InputError("no such file", path=path)
+    rows = []
+    with open(path, encoding="utf-8") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append((line_number, json.loads(line), None))
+            except json.JSONDecodeError as exc:
+                rows.append((line_number, line.rstrip("\n"), f"not valid JSON ({exc.msg} at column {exc.colno})"))
+    return rows
+
+
+def _complete_lines(path: Path) -> int:
+    """How many whole rows an earlier run wrote (a last line cut off by a crash is dropped)."""
+    if not path.exists():
+        return 0
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        data = data[: data.rfind(b"\n") + 1]
+        path.write_bytes(data)
+    return data.count(b"\n")
+
+
+def _failed_row(value: Any, line: int, message: str) -> dict[str, Any]:
+    out = dict(value) if isinstance(value, dict) else {"line": line, "input": value}
+    out.update(score=0.0, passed=False, error=f"line {line}: {message}")
+    return out
+
+
+@app.command("verify")
+def verify_command(
+    input_path: Path = typer.Argument(..., metavar="IN.jsonl", help="Rows with domain, response, and answer (math) "
+                                      "or tests / test (code)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write the graded rows (JSON Lines)."),
+    batch_size: int = typer.Option(256, min=1, help="Rows graded per chunk (output is written after each)."),
+    workers: Optional[int] = typer.Option(None, min=1, help="Worker processes / sandbox slots (default: CPUs)."),
+    strict_isolation: bool = typer.Option(False, "--strict-isolation", help="Refuse to run code without "
+                                          "bubblewrap instead of falling back to weaker isolation."),
+    resume: bool = typer.Option(False, "--resume", help="Keep the rows already in OUT and grade the rest."),
+) -> None:
+    """Grade a JSON Lines file of responses; see docs/data.md for the row format."""
+    import os
+
+    from darl.data.formats.base import RowError
+    from darl.data.verify_rows import problem_from_verify_row
+    from darl.verifiers import Verifier
+
+    rows = _read_rows(input_path)
+    done = _complete_lines(output) if resume else 0
+    if done > len(rows):
+        from darl.errors import InputError
+
+        raise InputError(f"holds {done} rows but the input only {len(rows)}", path=output,
+                         hint="it is not an output of this input; drop --resume to start over")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    n_workers = workers or os.cpu_count() or 1
+    console = Console(stderr=True)
+    counts = {"rows": 0, "passed": 0, "malformed": 0, "score": 0.0}
+
+    def math_verifier():
+        from darl.verifiers.math import MathVerifier
+
+        return MathVerifier(workers=n_workers)
+
+    def code_verifier():
+        from darl.verifiers.code import CodeVerifier
+
+        return CodeVerifier(workers=n_workers, strict=strict_isolation)
+
+    needs_math = any(isinstance(v, dict) and v.get("domain") == "math" for _, v, _ in rows[done:])
+    needs_code = any(isinstance(v, dict) and v.get("domain") == "code" for _, v, _ in rows[done:])
+    verifier = Verifier(math=math_verifier() if needs_math else None, code=code_verifier() if needs_code else None)
+    with verifier, open(output, "a" if resume else "w", encoding="utf-8") as out, Progress(
+            TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+            console=console) as progress:
+        task = progress.add_task("grading", total=len(rows), completed=done)
+        for start in range(done, len(rows), batch_size):
+            chunk = rows[start:start + batch_size]
+            results: list[dict[str, Any] | None] = [None] * len(chunk)
+            problems, responses, where = [], [], []
+            malformed = 0
+            for i, (line, value, parse_error) in enumerate(chunk):
+                if parse_error is not None:
+                    results[i] = _failed_row(value, line, parse_error)
+                    malformed += 1
+                    continue
+                try:
+                    problem, response = problem_from_verify_row(value, line)
+                except RowError as exc:
+                    field = f"field '{exc.field}': " if exc.field else ""
+                    results[i] = _failed_row(value, line, field + exc.message)
+                    malformed += 1
+                    continue
+                problems.append(problem)
+                responses.append(response)
+                where.append(i)
+            for i, verdict in zip(where, verifier.verify_batch(problems, responses)):
+                results[i] = dict(chunk[i][1]) | {"score": verdict.score, "passed": verdict.passed,
+                                                  "error": verdict.error}
+            for result in results:
+                assert result is not None
+                out.write(json.dumps(result, ensure_ascii=False) + "\n")
+                counts["rows"] += 1
+                counts["passed"] += bool(result["passed"])
+                counts["score"] += float(result["score"])
+            counts["malformed"] += malformed
+            out.flush()
+            progress.update(task, completed=start + len(chunk))
+    graded = counts["rows"]
+    mean = counts["score"] / graded if graded else 0.0
+    console.print(f"{graded} rows graded -> {output}: {counts['passed']} passed, mean score {mean:.3f}, "
+                  f"{counts['malformed']} malformed" + (f" ({done} kept from the earlier run)" if done else ""))
