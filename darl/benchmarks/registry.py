@@ -92,7 +92,9 @@ def load_benchmark(name: str, **filters: Any) -> list[Problem]:
         problems = filter_livecodebench(problems, **filters)
         skipped = [s for s in skipped if isinstance(s.row, dict) and _livecodebench_keeps(s.row, **filters)]
     for row in skipped:
-        log.warning("benchmark %s: left out %s", benchmark.name, row.describe())
+        original = next((row.row[k] for k in ("question_id", "task_id", "unique_id", "id")
+                         if isinstance(row.row, dict) and k in row.row), None)
+        log.warning("benchmark %s: left out %s (%s)", benchmark.name, original, row.describe())
     return problems
 
 

@@ -6,8 +6,10 @@ whitespace removed (case, spacing, `$`, LaTeX spacing, `1,000` vs `1000`, `2.50`
 Near: MinHash over token 3-gram shingles (128 hash functions, 32 bands of 4 rows, written here: the universal
 hash family `(a*x + b) mod (2^31 - 1)` over CRC-32 shingle hashes) proposes candidates; a candidate is a duplicate
 only if the exact Jaccard similarity of the shingle sets reaches `threshold` (0.8), it has the same domain, the
-same multiset of numbers (templated problems that differ only in a number are different problems), and for math
-the same normalised reference answer. The first occurrence is kept, so list preferred sources first.
+same multiset of numbers (templated problems that differ only in a number are different problems), for math
+the same normalised reference answer, and for code no disjoint test sets (LeetCode's "I"/"II" variants often
+differ in one word, "distinct", and in every test). The first occurrence is kept, so list preferred sources first.
+Exact duplicates whose answers or tests differ are still removed (a model sees the same prompt) with a note.
 
 Differences from common practice: data-set dedup scripts usually apply MinHash alone; the number and answer
 checks are added because RL problem sets are full of near-identical templates with different numbers.
@@ -83,6 +85,23 @@ def _answer_key(problem: Problem) -> str | None:
     return "".join(tokens(normalize(problem.answer))) if problem.answer is not None else None
 
 
+def _test_key(problem: Problem) -> frozenset[str]:
+    """The tests of a code problem as comparable strings: io pairs, or the assert lines of its test programs."""
+    tests = problem.tests
+    if tests is None:
+        return frozenset()
+    keys = {f"io:{t.testtype}:{' '.join(t.input.split())}=>{' '.join(t.output.split())}" for t in tests.io}
+    for program in tests.asserts:
+        keys |= {"assert:" + " ".join(line.split()) for line in program.splitlines() if line.strip().startswith("assert")}
+    return frozenset(keys)
+
+
+def _tests_disjoint(a: frozenset[str], b: frozenset[str]) -> bool:
+    """True when both problems have tests of the same kind and share none of them."""
+    kinds_a, kinds_b = {k.split(":", 1)[0] for k in a}, {k.split(":", 1)[0] for k in b}
+    return bool(a and b and kinds_a == kinds_b and not a & b)
+
+
 def deduplicate(problems: Sequence[Problem], *, near: bool = True, threshold: float = 0.8, num_perm: int = 128,
                 bands: int = 32, shingle_size: int = 3,
                 progress: Callable[[int], None] | None = None) -> DedupResult:
@@ -97,7 +116,7 @@ def deduplicate(problems: Sequence[Problem], *, near: bool = True, threshold: fl
     exact_seen: dict[tuple[str, str], Problem] = {}
     buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
     kept: list[Problem] = []
-    kept_info: list[tuple[frozenset[str], tuple[str, ...], str | None]] = []
+    kept_info: list[tuple[frozenset[str], tuple[str, ...], str | None, frozenset[str]]] = []
     removed: list[DuplicateRemoval] = []
     for count, problem in enumerate(problems, start=1):
         text = normalize(problem.prompt)
@@ -107,12 +126,15 @@ def deduplicate(problems: Sequence[Problem], *, near: bool = True, threshold: fl
             note = None
             if problem.answer is not None and _answer_key(first) != _answer_key(problem):
                 note = f"reference answers differ: kept {first.answer!r}, dropped {problem.answer!r}"
+            elif problem.tests is not None and _test_key(first) != _test_key(problem):
+                note = "tests differ"
             removed.append(DuplicateRemoval(problem.id, first.id, "exact", 1.0, note))
             continue
         exact_seen[key] = problem
         shingle_set = shingles(text, shingle_size)
         nums = numbers(text)
         answer = _answer_key(problem)
+        test_key = _test_key(problem)
         if near:
             band_keys = [(i, sig.tobytes()) for i, sig in
                          enumerate(hasher.signature(shingle_set).reshape(bands, rows))]
@@ -120,10 +142,12 @@ def deduplicate(problems: Sequence[Problem], *, near: bool = True, threshold: fl
             best: tuple[float, int] | None = None
             for j in candidates:
                 other = kept[j]
-                other_shingles, other_nums, other_answer = kept_info[j]
+                other_shingles, other_nums, other_answer, other_tests = kept_info[j]
                 if other.domain != problem.domain or other_nums != nums:
                     continue
                 if problem.domain == "math" and other_answer != answer:
+                    continue
+                if problem.domain == "code" and _tests_disjoint(test_key, other_tests):
                     continue
                 similarity = jaccard(shingle_set, other_shingles)
                 if similarity >= threshold and (best is None or similarity > best[0]):
@@ -134,7 +158,7 @@ def deduplicate(problems: Sequence[Problem], *, near: bool = True, threshold: fl
             for band_key in band_keys:
                 buckets[band_key].append(len(kept))
         kept.append(problem)
-        kept_info.append((shingle_set, nums, answer))
+        kept_info.append((shingle_set, nums, answer, test_key))
         if progress is not None and count % 1000 == 0:
             progress(count)
     if progress is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from darl.data.formats.base import RowContext, RowFormat, answer_text, optional, stable_id, text_field
+from darl.data.formats.base import RowContext, RowError, RowFormat, answer_text, optional, stable_id, text_field
 from darl.records import Problem
 
 PROMPT_FIELDS = ("problem", "question")
@@ -39,6 +39,8 @@ def contest_from_url(url: str) -> tuple[str, int] | None:
 def to_problem(row: Mapping[str, Any], ctx: RowContext) -> Problem:
     prompt_field = next((f for f in PROMPT_FIELDS if isinstance(row.get(f), str) and row[f].strip()), PROMPT_FIELDS[0])
     prompt = text_field(row, *PROMPT_FIELDS)
+    if not any(f in row for f in ANSWER_FIELDS):
+        raise RowError("answer", f"missing (also looked for {', '.join(ANSWER_FIELDS[1:])})")
     answer_field = next((f for f in ANSWER_FIELDS if row.get(f) is not None), ANSWER_FIELDS[0])
     answer, changed = answer_text(row.get(answer_field), answer_field)
 
