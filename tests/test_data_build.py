@@ -64,7 +64,7 @@ def test_darl_data_end_to_end(tmp_path):
     assert len(problems) == 403 - removed == report["result"]["problems"]
     code_removed = sum(1 for r in dedup if r.startswith("lc/")) + sum(1 for m in contaminated if m.startswith("lc/"))
     assert report["result"]["by_domain"] == {"math": 203 - (removed - code_removed), "code": 200 - code_removed}
-    assert report["dedup"]["counts"]["input"] == 402
+    assert report["dedup"]["counts"]["input"] == 403
     assert "mine/1" in markdown and math500_id in markdown and "mine.jsonl, line 4, field 'answer'" in markdown
     assert "problems.parquet" in result.output
 
