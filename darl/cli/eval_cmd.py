@@ -1,0 +1,111 @@
+"""`darl eval MODEL -b aime24 -b math500 -o out/`: Pass@1 the paper's way, pass@k, breakdowns, and the difference
+from a baseline evaluation. The work is done by `darl.evaluation`; this module parses, shows progress and prints."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from darl.cli.main import app
+
+
+@app.command("eval")
+def eval_command(
+    model: str = typer.Argument(..., help="Model folder, .gguf file or Hugging Face Hub id."),
+    benchmark: list[str] = typer.Option(..., "--benchmark", "-b", help="Benchmark name (aime24, math500, amc23, "
+                                        "gsm8k, livecodebench, humaneval, mbpp, an embedded suite) or a problems "
+                                        "file; repeat for several."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (eval.json, samples.jsonl). Re-running into "
+                             "the same folder resumes."),
+    samples: Optional[int] = typer.Option(None, "-n", "--samples", help="Samples per problem (default: the paper's "
+                                          "16 for aime24/math500/amc23, 4 for livecodebench and the rest)."),
+    max_tokens: int = typer.Option(32768, "--max-tokens", help="Max response tokens (paper: 32k)."),
+    temperature: float = typer.Option(0.6, help="Sampling temperature (paper: 0.6)."),
+    top_p: float = typer.Option(0.95, "--top-p", help="Nucleus sampling (paper: 0.95)."),
+    seed: int = typer.Option(0, help="Base seed of the sampling."),
+    lcb_window: Optional[str] = typer.Option(None, "--lcb-window", help="LiveCodeBench contest dates START:END "
+                                             "(default 2024-08-01:2025-01-31)."),
+    lcb_difficulty: Optional[list[str]] = typer.Option(None, "--lcb-difficulty", help="easy, medium or hard "
+                                                        "(repeatable)."),
+    lcb_platform: Optional[list[str]] = typer.Option(None, "--lcb-platform", help="leetcode, atcoder or codeforces "
+                                                      "(repeatable)."),
+    limit: Optional[int] = typer.Option(None, help="Only the first N problems of each benchmark (a quick look)."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="A baseline eval.json: print the difference per "
+                                            "benchmark with a 95% interval (paired by problem)."),
+    backend: str = typer.Option("auto", help="auto (vLLM when installed with a GPU, else transformers), "
+                                "transformers or vllm."),
+    batch_size: int = typer.Option(32, "--batch-size", help="Rows (prompt x sample) per transformers forward pass."),
+    batch_problems: int = typer.Option(8, "--batch-problems", help="Problems per generation call (and per resume "
+                                       "checkpoint)."),
+    dtype: Optional[str] = typer.Option(None, help="Model dtype (float32, bfloat16, ...); default per device."),
+) -> None:
+    """Evaluate MODEL: n samples per problem, Pass@1 = mean correctness with its standard error, unbiased pass@k."""
+    from darl.evaluation.backend import open_generator
+    from darl.evaluation.compare import compare_evals, read_eval
+    from darl.evaluation.evaluate import EvalSettings, evaluate
+    from darl.evaluation.sources import parse_window, resolve_benchmark
+
+    console = Console(stderr=True)
+    settings = EvalSettings(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, samples=samples,
+                            seed=seed, batch_problems=batch_problems)
+    baseline_data = read_eval(baseline) if baseline is not None else None  # fail before loading any model
+    window = parse_window(lcb_window) if lcb_window else None
+    benchmarks, filters = {}, {}
+    for spec in benchmark:
+        name, problems, applied = resolve_benchmark(spec, lcb_window=window, lcb_difficulty=lcb_difficulty,
+                                                    lcb_platform=lcb_platform, limit=limit)
+        benchmarks[name], filters[name] = problems, applied
+        console.print(f"[bold]{name}[/]: {len(problems)} problems x {settings.samples_for(name)} samples"
+                      + (f"  {applied}" if applied else ""))
+    console.print(f"loading [bold]{model}[/] ...")
+    generator = open_generator(model, backend, batch_size=batch_size, dtype=dtype, seed=seed)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("problems"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        tasks = {name: progress.add_task(name, total=len(p)) for name, p in benchmarks.items()}
+
+        def on_progress(name: str, done: int, total: int) -> None:
+            progress.update(tasks[name], completed=done, total=total)
+
+        result = evaluate(generator, benchmarks, out, settings, on_progress=on_progress,
+                          extra={"filters": filters, "model_path": model})
+    print_summary(result.data, Console())
+    if baseline_data is not None:
+        comparisons = compare_evals(result.data, baseline_data)
+        print_comparison(comparisons, Console())
+        (Path(out) / "compare.json").write_text(json.dumps(
+            {"baseline": str(baseline), "comparisons": [c.to_dict() for c in comparisons]}, indent=2) + "\n")
+    Console().print(f"wrote {result.path} and {Path(out) / 'samples.jsonl'}")
+
+
+def print_summary(data: dict, console: Console) -> None:
+    table = Table(title=f"{data['model']}: Pass@1 (mean over samples) +- s.e. over problems")
+    for column in ("benchmark", "problems", "n", "Pass@1 %", "pass@k %", "truncated %"):
+        table.add_column(column, justify="left" if column == "benchmark" else "right")
+    for name, bench in data["benchmarks"].items():
+        p1 = bench["pass@1"]
+        se = "" if p1["stderr"] is None else f" +- {100 * p1['stderr']:.1f}"
+        ks = "  ".join(f"@{k} {100 * v:.1f}" for k, v in bench["pass@k"].items() if k != "1" and v is not None)
+        table.add_row(name, str(bench["problems"]), str(bench["n"]), f"{100 * p1['mean']:.1f}{se}", ks or "-",
+                      f"{100 * bench['truncation_rate']:.1f}")
+    console.print(table)
+
+
+def print_comparison(comparisons: list, console: Console) -> None:
+    if not comparisons:
+        console.print("no benchmark in common with the baseline")
+        return
+    table = Table(title="Difference from the baseline (95% interval)")
+    for column in ("benchmark", "baseline %", "this %", "difference", "95% CI", "problems paired"):
+        table.add_column(column, justify="left" if column == "benchmark" else "right")
+    for c in comparisons:
+        ci = "n/a" if c.ci_low is None else f"[{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]"
+        table.add_row(c.benchmark, f"{100 * c.baseline_pass1:.1f}", f"{100 * c.new_pass1:.1f}",
+                      f"{100 * c.delta:+.1f}", ci, str(c.problems_compared) if c.paired else "0 (unpaired)")
+    console.print(table)
