@@ -73,8 +73,10 @@ def test_mbpp_fields():
     assert with_imports and all(p.tests.prelude.startswith(("import", "from")) for p in with_imports)
     full = load_problems(FIXTURES / "mbpp" / "mbpp.jsonl")
     assert len(full) == 974 and full[0].id == "mbpp/1"
-    setup = [p for p in full if p.tests.prelude]
-    assert setup  # test_setup_code becomes the prelude
+    balanced = next(p for p in full if p.id == "mbpp/367")  # test_setup_code builds the solution's Node objects
+    assert all(a.startswith("root = Node(1)") and a.rstrip().splitlines()[-1].startswith("assert")
+               for a in balanced.tests.asserts)
+    assert balanced.tests.prelude is None and "root = Node" not in balanced.prompt
 
 
 def test_livecodebench_window_and_filters(caplog):

@@ -4,7 +4,9 @@ split (`prompt`, `test` as a list).
 
 Each assert in `test_list` is one test (partial credit, as the paper scores code). The prompt is the task text
 followed by the asserts, as in the MBPP paper, because the function name is only given there.
-`test_setup_code` / `test_imports` become the prelude. `challenge_test_list` is kept in metadata, not graded.
+`test_imports` become the prelude; `test_setup_code` is put in front of each assert instead, because MBPP runs it
+after the solution (it builds objects of the solution's own classes). `challenge_test_list` is kept in metadata,
+not graded.
 """
 
 from __future__ import annotations
@@ -38,23 +40,24 @@ def to_problem(row: Mapping[str, Any], ctx: RowContext) -> Problem:
     for i, line in enumerate(asserts):
         if not line.startswith("assert"):
             raise RowError(f"{tests_field}[{i}]", f"not an assert statement: {line[:60]!r}")
+    row_asserts = list(asserts)
     imports = row.get("test_imports")
-    if isinstance(imports, list) and imports:
-        prelude: str | None = "\n".join(str(i) for i in imports) + "\n"
-    else:
-        setup = optional(row, "test_setup_code")
-        prelude = setup if isinstance(setup, str) and setup.strip() else None
+    prelude = "\n".join(str(i) for i in imports) + "\n" if isinstance(imports, list) and imports else None
+    setup = optional(row, "test_setup_code")
+    if isinstance(setup, str) and setup.strip():
+        # MBPP runs its setup code after the solution (it builds objects of the solution's classes, e.g. Node).
+        asserts = [f"{setup.strip()}\n{line}" for line in asserts]
     metadata: dict[str, Any] = {}
     if optional(row, "task_id") is not None:
         metadata["task_id"] = row["task_id"]
     if isinstance(row.get("code"), str):
         metadata["reference_solution"] = row["code"]
-    called = _CALLED.match(asserts[0])
+    called = _CALLED.match(row_asserts[0])
     if called:
         metadata["function_name"] = called.group(1)
     if row.get("challenge_test_list"):
         metadata["challenge_test_list"] = list(row["challenge_test_list"])
-    prompt = f"{text.strip()}\nYour code should pass these tests:\n\n" + "\n".join(asserts)
+    prompt = f"{text.strip()}\nYour code should pass these tests:\n\n" + "\n".join(row_asserts)
     return Problem(id=stable_id(ctx, optional(row, "task_id")), domain="code", prompt=prompt,
                    tests=CodeTests(asserts=tuple(asserts), prelude=prelude), source=ctx.source, metadata=metadata)
 
