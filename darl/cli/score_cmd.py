@@ -1,0 +1,130 @@
+"""`darl score` and `darl score-merge`: difficulty scores of problems under several proxy models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.table import Table
+from rich.text import Text
+
+from darl.cli.main import app
+
+
+class _SamplesRate(ProgressColumn):
+    """Responses per second (each (problem, model) row is K responses)."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        samples = task.fields.get("samples", 0)
+        rate = samples / elapsed if elapsed > 0 else 0.0
+        return Text(f"{rate:,.1f} resp/s", style="cyan")
+
+
+@app.command("score")
+def score_command(
+    problems: Path = typer.Argument(..., help="Problems Parquet file (from `darl data`)."),
+    model: List[str] = typer.Option(..., "--model", "-m", help="Proxy model as NAME=PATH or PATH (repeatable): a "
+                                    "folder, a .gguf file or a Hugging Face Hub id. NAME is what a levels config "
+                                    "refers to."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output folder (shard folders, scores.parquet)."),
+    k: int = typer.Option(4, "-k", help="Samples per problem and model."),
+    temperature: float = typer.Option(0.6, help="Sampling temperature (the paper's evaluation setting)."),
+    top_p: float = typer.Option(0.95, help="Nucleus sampling mass."),
+    max_new_tokens: int = typer.Option(1024, help="Token budget per response; longer ones count as truncated."),
+    seed: int = typer.Option(0, help="Base seed of the sampling."),
+    batch_problems: int = typer.Option(8, help="Problems per generation call and per committed batch."),
+    batch_size: int = typer.Option(32, help="Rows (problem x sample) per forward batch (transformers back end)."),
+    backend: str = typer.Option("transformers", help="'transformers' (CPU or GPU) or 'vllm' (GPU)."),
+    device: Optional[str] = typer.Option(None, help="Device for the transformers back end (default: cuda if "
+                                         "present, else cpu)."),
+    dtype: Optional[str] = typer.Option(None, help="float32, bfloat16 or float16 (default: bf16 on GPU, fp32 on "
+                                        "CPU)."),
+    shard: str = typer.Option("0/1", help="Do shard i of N (0-based), e.g. for a Slurm array task; join the "
+                              "shards with `darl score-merge`."),
+    keep_responses: bool = typer.Option(False, "--keep-responses", help="Also store every response and verdict "
+                                        "(samples.parquet)."),
+    ray: bool = typer.Option(False, "--ray", help="Run the shards as Ray tasks (needs darl[ray])."),
+    ray_address: Optional[str] = typer.Option(None, help="Ray cluster address (default: start a local one)."),
+    ray_shards: int = typer.Option(4, help="Number of shards with --ray."),
+    ray_gpus: float = typer.Option(0.0, help="GPUs per shard task with --ray."),
+) -> None:
+    """Sample K responses per problem from each model, verify them, and write one row per (problem, model).
+    Rerunning the same command resumes where a previous run stopped (kill -9 included)."""
+    from darl.scoring.job import ModelSpec, ScoreJob, Shard
+    from darl.scoring.merge import merge_shards
+    from darl.scoring.runner import run_shard
+
+    specs = tuple(ModelSpec.parse(m, backend=backend, batch_size=batch_size, dtype=dtype, device=device)
+                  for m in model)
+    job = ScoreJob(problems_path=str(problems), models=specs, k=k, temperature=temperature, top_p=top_p,
+                   max_new_tokens=max_new_tokens, seed=seed, batch_problems=batch_problems,
+                   shard=Shard.parse(shard), keep_responses=keep_responses)
+    console = Console(stderr=True)
+    if ray:
+        from darl.scoring.ray_runner import run_on_ray
+
+        merged = run_on_ray(job, output, ray_shards, address=ray_address, gpus_per_shard=ray_gpus,
+                            on_shard_done=lambda r: console.print(f"  {r.dir.name}: {r.units_new} new rows, "
+                                                                  f"complete={r.complete}"))
+        _summary(console, merged)
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _SamplesRate(),
+                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console) as progress:
+        task = progress.add_task("scoring", total=None, samples=0)
+
+        def on_start(total: int, done: int) -> None:
+            progress.update(task, total=total, completed=done)
+            if done:
+                console.print(f"resuming: {done} of {total} (problem, model) rows already done")
+
+        def on_progress(event) -> None:
+            fields = progress.tasks[task].fields
+            progress.update(task, advance=event.units, description=f"scoring [{event.model}]",
+                            samples=fields.get("samples", 0) + event.samples)
+
+        result = run_shard(job, output, on_start=on_start, on_progress=on_progress)
+    console.print(f"{result.dir}: {result.units_new} new rows ({result.samples_new} responses) in "
+                  f"{result.seconds:.1f} s; {result.units_done_before + result.units_new} of {result.units_total} done")
+    if job.shard.count == 1 and result.complete:
+        _summary(console, merge_shards(output))
+    elif result.complete:
+        console.print(f"shard {job.shard.index}/{job.shard.count} complete; when all are, run "
+                      f"`darl score-merge {output}`")
+
+
+@app.command("score-merge")
+def score_merge_command(
+    folder: Path = typer.Argument(..., help="The -o folder holding shard-IIII-of-NNNN folders."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Merged file (default FOLDER/scores.parquet)."),
+) -> None:
+    """Join the shards of one scoring job, checking that none is missing, unfinished or doubled."""
+    from darl.scoring.merge import merge_shards
+
+    _summary(Console(stderr=True), merge_shards(folder, output))
+
+
+def _summary(console: Console, path: Path) -> None:
+    from darl.scoring.table import read_scores
+
+    rows = read_scores(path)
+    table = Table(title=f"{path} ({len(rows)} rows)")
+    for column in ("model", "domain", "problems", "mean pass rate", "solved (p>0)", "all K pass", "truncated",
+                   "mean tokens"):
+        table.add_column(column, justify="left" if column in ("model", "domain") else "right")
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["model"], row["domain"]), []).append(row)
+    for (name, domain), group in groups.items():
+        n = len(group)
+        samples = sum(r["k"] for r in group)
+        table.add_row(name, domain, str(n), f"{sum(r['pass_rate'] for r in group) / n:.3f}",
+                      f"{sum(r['passes'] > 0 for r in group) / n:.1%}",
+                      f"{sum(r['passes'] == r['k'] for r in group) / n:.1%}",
+                      f"{sum(r['truncations'] for r in group) / samples:.1%}",
+                      f"{sum(r['mean_tokens'] * r['k'] for r in group) / samples:.0f}")
+    console.print(table)

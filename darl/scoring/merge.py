@@ -1,0 +1,120 @@
+"""Join the shard folders of one scoring job into one scores table, refusing anything missing or doubled.
+
+Checks, each an InputError that names the shard: every shard 0..N-1 of one job is present and finished
+(`done.json`); all shards were run with the same job settings and the same problems file (sha256); every row's
+problem belongs to the shard that holds it (a problem scored in two shards is caught here); no (problem, model)
+appears twice; each shard has problems_in_shard x models rows; and, when the problems file is still at its
+recorded path with the same hash, every problem of the file has a row for every model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from darl.errors import InputError
+from darl.scoring.job import shard_of
+from darl.scoring.store import DONE, MANIFEST, file_sha256
+from darl.scoring.table import SAMPLE_COLUMNS, SCORE_COLUMNS, write_table
+
+_SHARD_DIR = re.compile(r"^shard-(\d{4})-of-(\d{4})$")
+SCORES_FILE = "scores.parquet"
+SAMPLES_FILE = "samples.parquet"
+
+
+def shard_dirs(out_dir: Path) -> dict[int, tuple[int, Path]]:
+    found: dict[int, tuple[int, Path]] = {}
+    for path in sorted(out_dir.iterdir()) if out_dir.is_dir() else []:
+        m = _SHARD_DIR.match(path.name)
+        if m and path.is_dir():
+            found[int(m.group(1))] = (int(m.group(2)), path)
+    return found
+
+
+def merge_shards(out_dir: str | Path, output: str | Path | None = None) -> Path:
+    """Merge `out_dir/shard-*` into `output` (default `out_dir/scores.parquet`, and `samples.parquet` beside it
+    when responses were kept). Rows are ordered as the problems file was, then by model order."""
+    import pyarrow.parquet as pq
+
+    out_dir = Path(out_dir)
+    found = shard_dirs(out_dir)
+    if not found:
+        raise InputError("no shard folders (shard-IIII-of-NNNN) here", path=out_dir, hint="run `darl score` first")
+    counts = {count for count, _ in found.values()}
+    if len(counts) != 1:
+        raise InputError(f"shard folders of different splits {sorted(counts)} in one place", path=out_dir,
+                         hint="keep each job's shards in their own -o folder")
+    count = counts.pop()
+    missing = [i for i in range(count) if i not in found]
+    if missing:
+        raise InputError(f"shard(s) {missing} of {count} missing", path=out_dir,
+                         hint=f"run `darl score ... --shard i/{count}` for each")
+    manifests = [json.loads((found[i][1] / MANIFEST).read_text()) for i in range(count)]
+    reference = manifests[0]
+    for i, manifest in enumerate(manifests):
+        for key in ("job", "problems_sha256", "problems_total"):
+            if manifest.get(key) != reference.get(key):
+                raise InputError(f"shard {i} was run with a different {key}", path=found[i][1])
+        if not (found[i][1] / DONE).exists():
+            raise InputError(f"shard {i} of {count} has not finished", path=found[i][1],
+                             hint=f"run it again with --shard {i}/{count}; it resumes where it stopped")
+    models = [m["name"] for m in reference["job"]["models"]]
+    rows: list[dict[str, Any]] = []
+    samples: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i in range(count):
+        path = found[i][1]
+        shard_rows = []
+        for part in sorted(path.glob("scores-*.parquet")):
+            shard_rows.extend(pq.read_table(part).to_pylist())
+        for row in shard_rows:
+            key = (row["problem_id"], row["model"])
+            if key in seen:
+                raise InputError(f"problem {key[0]!r} scored twice by {key[1]!r} (shards {seen[key]} and {i})",
+                                 path=path)
+            if shard_of(row["problem_id"], count) != i:
+                raise InputError(f"problem {row['problem_id']!r} belongs to shard {shard_of(row['problem_id'], count)}",
+                                 path=path, hint="a shard folder was copied into the wrong place")
+            seen[key] = i
+        expected = manifests[i]["problems_in_shard"] * len(models)
+        if len(shard_rows) != expected:
+            raise InputError(f"shard {i} has {len(shard_rows)} rows, expected {expected}", path=path,
+                             hint=f"run it again with --shard {i}/{count}")
+        rows.extend(shard_rows)
+        for part in sorted(path.glob("samples-*.parquet")):
+            samples.extend(pq.read_table(part).to_pylist())
+    order = _problem_order(reference, models, seen)
+    model_rank = {m: r for r, m in enumerate(models)}
+    rows.sort(key=lambda r: (order.get(r["problem_id"], len(order)), model_rank.get(r["model"], 0)))
+    output = Path(output) if output is not None else out_dir / SCORES_FILE
+    output.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_table(rows, SCORE_COLUMNS, output)
+    if samples:
+        samples.sort(key=lambda r: (order.get(r["problem_id"], len(order)), model_rank.get(r["model"], 0),
+                                    r["sample"]))
+        _atomic_table(samples, SAMPLE_COLUMNS, output.with_name(SAMPLES_FILE))
+    return output
+
+
+def _problem_order(manifest: dict[str, Any], models: list[str], seen: dict[tuple[str, str], int]) -> dict[str, int]:
+    """Position of each problem in the problems file, checking that every one has every model's row, when the
+    file is still where the manifest says (with the same hash); else order by id."""
+    path = Path(manifest.get("problems_path", ""))
+    if not path.is_file() or file_sha256(path) != manifest.get("problems_sha256"):
+        return {pid: n for n, pid in enumerate(sorted({pid for pid, _ in seen}))}
+    from darl.data.io import read_problems
+
+    ids = [p.id for p in read_problems(path)]
+    absent = [(pid, m) for pid in ids for m in models if (pid, m) not in seen]
+    if absent:
+        raise InputError(f"{len(absent)} (problem, model) pair(s) have no row, first {absent[0]}", path=path)
+    return {pid: n for n, pid in enumerate(ids)}
+
+
+def _atomic_table(rows: list[dict[str, Any]], columns: dict[str, str], path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    write_table(rows, columns, tmp)
+    os.replace(tmp, path)

@@ -1,0 +1,138 @@
+"""The on-disk state of one scoring shard, built so that `kill -9` at any moment loses nothing and repeats nothing.
+
+Layout of `OUT/shard-IIII-of-NNNN/`:
+- `manifest.json` — the job settings, the shard, the problems file's sha256 and how many problems the shard has.
+  Written once; a later run in the same folder must match it (else InputError: a folder never mixes two jobs).
+- `scores-000001.parquet`, ... — score rows, one file per flushed batch. Each is written to a temporary name,
+  fsynced and renamed into place, so a file either exists whole or not at all; the rename is the commit point.
+- `samples-000001.parquet`, ... — with `keep_responses`, every sample of the same batch, written (also atomically)
+  before its scores file; a samples file without a scores file is from a batch that did not commit and is removed.
+- `done.json` — written last, when every (problem, model) of the shard has a row.
+
+Resume = read every committed scores file, skip the (problem, model) pairs found there, do the rest. A batch that
+was generating or verifying when the process died has no committed file and is done again, whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from darl.errors import InputError
+from darl.scoring.job import ScoreJob
+from darl.scoring.table import SAMPLE_COLUMNS, SCORE_COLUMNS, write_table
+
+MANIFEST = "manifest.json"
+DONE = "done.json"
+_PART = re.compile(r"^(scores|samples)-(\d{6})\.parquet$")
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
+    atomic_write_bytes(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+
+
+class ShardStore:
+    def __init__(self, out_dir: str | Path, job: ScoreJob) -> None:
+        self.job = job
+        self.root = Path(out_dir)
+        self.dir = self.root / job.shard.label
+        self._next = 1
+
+    # ---------------------------------------------------------------------------------------------- manifest
+    def open(self, header: dict[str, Any]) -> dict[str, Any]:
+        """Create the folder (or check it holds this job), clear debris of an interrupted write, and return the
+        manifest. `header` adds the problems hash and counts; on resume those must match too."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for debris in self.dir.glob(".*.tmp"):
+            debris.unlink()
+        manifest = {"format": "darl-scores/1", "shard": {"index": self.job.shard.index, "count": self.job.shard.count},
+                    "job": self.job.settings(),
+                    "problems_path": str(Path(self.job.problems_path).resolve()), **header}
+        path = self.dir / MANIFEST
+        if path.exists():
+            existing = json.loads(path.read_text())
+            for key in ("format", "shard", "job", "problems_sha256", "problems_in_shard"):
+                if existing.get(key) != manifest.get(key):
+                    raise InputError(
+                        f"this folder holds a different scoring job ({key} differs: {existing.get(key)!r} there, "
+                        f"{manifest.get(key)!r} now)", path=path,
+                        hint="resume with the same problems, models and settings, or give a new -o folder")
+            manifest = existing
+        else:
+            atomic_write_json(path, manifest)
+        scores = {int(m.group(2)) for p in self.dir.iterdir() if (m := _PART.match(p.name)) and m.group(1) == "scores"}
+        for p in self.dir.glob("samples-*.parquet"):
+            m = _PART.match(p.name)
+            if m and int(m.group(2)) not in scores:
+                p.unlink()  # its batch never committed; it will be generated again
+        self._next = max(scores, default=0) + 1
+        return manifest
+
+    # ------------------------------------------------------------------------------------------------- parts
+    def score_parts(self) -> list[Path]:
+        return sorted(p for p in self.dir.glob("scores-*.parquet") if _PART.match(p.name))
+
+    def committed_rows(self) -> list[dict[str, Any]]:
+        import pyarrow.parquet as pq
+
+        rows: list[dict[str, Any]] = []
+        for part in self.score_parts():
+            rows.extend(pq.read_table(part).to_pylist())
+        return rows
+
+    def commit(self, score_rows: list[dict[str, Any]], sample_rows: list[dict[str, Any]] | None) -> Path:
+        """Write one batch: samples first, then the scores file whose rename commits the batch."""
+        seq = self._next
+        if sample_rows is not None:
+            self._write(f"samples-{seq:06d}.parquet", sample_rows, SAMPLE_COLUMNS)
+        path = self._write(f"scores-{seq:06d}.parquet", score_rows, SCORE_COLUMNS)
+        self._next = seq + 1
+        return path
+
+    def _write(self, name: str, rows: list[dict[str, Any]], columns: dict[str, str]) -> Path:
+        path = self.dir / name
+        tmp = self.dir / f".{name}.tmp"
+        write_table(rows, columns, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(self.dir)
+        return path
+
+    # -------------------------------------------------------------------------------------------------- done
+    def mark_done(self, summary: dict[str, Any]) -> None:
+        atomic_write_json(self.dir / DONE, summary)
+
+    @property
+    def is_done(self) -> bool:
+        return (self.dir / DONE).exists()

@@ -1,0 +1,103 @@
+"""The scores table: one row per (problem, model), the input of `darl levels`.
+
+Columns (see docs/scoring.md): problem_id, domain, source, model, model_path, model_revision, k, passes, pass_rate,
+mean_score, mean_tokens, max_tokens, truncations, errors (JSON: verdict error -> count), temperature, top_p,
+max_new_tokens, seed, verifier (JSON: math-verify version, sandbox isolation), darl_version.
+`pass_rate` = passes / k, where a sample passes only when fully correct (every code test); `mean_score` keeps
+code's partial credit (passed tests / all tests), so for math the two are equal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any, Sequence
+
+from darl.errors import InputError
+from darl.generation.base import Completion
+from darl.records import Problem, Verdict
+
+SCORE_COLUMNS: dict[str, str] = {
+    "problem_id": "string", "domain": "string", "source": "string",
+    "model": "string", "model_path": "string", "model_revision": "string",
+    "k": "int64", "passes": "int64", "pass_rate": "double", "mean_score": "double",
+    "mean_tokens": "double", "max_tokens": "int64", "truncations": "int64", "errors": "string",
+    "temperature": "double", "top_p": "double", "max_new_tokens": "int64", "seed": "int64",
+    "verifier": "string", "darl_version": "string",
+}
+SAMPLE_COLUMNS: dict[str, str] = {
+    "problem_id": "string", "model": "string", "sample": "int64", "text": "string", "num_tokens": "int64",
+    "truncated": "bool", "score": "double", "passed": "bool", "error": "string",
+}
+
+
+def arrow_schema(columns: dict[str, str]):
+    import pyarrow as pa
+
+    types = {"string": pa.string(), "int64": pa.int64(), "double": pa.float64(), "bool": pa.bool_()}
+    return pa.schema([(name, types[kind]) for name, kind in columns.items()])
+
+
+def score_row(problem: Problem, completions: Sequence[Completion], verdicts: Sequence[Verdict],
+              context: dict[str, Any]) -> dict[str, Any]:
+    """Aggregate one (problem, model)'s K samples. `context` holds the model and job columns."""
+    k = len(completions)
+    if k == 0 or len(verdicts) != k:
+        raise ValueError(f"problem {problem.id!r}: {k} completions but {len(verdicts)} verdicts")
+    passes = sum(v.passed for v in verdicts)
+    errors = Counter(v.error for v in verdicts if v.error)
+    return {
+        "problem_id": problem.id, "domain": problem.domain, "source": problem.source,
+        "k": k, "passes": passes, "pass_rate": passes / k,
+        "mean_score": sum(v.score for v in verdicts) / k,
+        "mean_tokens": sum(c.num_tokens for c in completions) / k,
+        "max_tokens": max(c.num_tokens for c in completions),
+        "truncations": sum(c.truncated for c in completions),
+        "errors": json.dumps(dict(sorted(errors.items()))),
+        **context,
+    }
+
+
+def sample_rows(problem: Problem, model: str, completions: Sequence[Completion],
+                verdicts: Sequence[Verdict]) -> list[dict[str, Any]]:
+    return [{"problem_id": problem.id, "model": model, "sample": j, "text": c.text, "num_tokens": c.num_tokens,
+             "truncated": c.truncated, "score": v.score, "passed": v.passed, "error": v.error}
+            for j, (c, v) in enumerate(zip(completions, verdicts))]
+
+
+def write_table(rows: list[dict[str, Any]], columns: dict[str, str], path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist(rows, schema=arrow_schema(columns)), path)
+
+
+def read_scores(path: str | Path) -> list[dict[str, Any]]:
+    """Read a merged scores Parquet file; InputError naming the file for a missing column, a doubled
+    (problem, model) row or an impossible count."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such scores file", path=path, hint="make one with `darl score`")
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
+        raise InputError(f"cannot read Parquet ({exc})", path=path) from None
+    needed = ("problem_id", "domain", "model", "k", "passes", "pass_rate")
+    missing = [c for c in needed if c not in table.column_names]
+    if missing:
+        raise InputError(f"not a darl scores file: missing column(s) {missing}", path=path,
+                         hint="make one with `darl score` (and `darl score-merge` for shards)")
+    rows = table.to_pylist()
+    seen: set[tuple[str, str]] = set()
+    for number, row in enumerate(rows, start=1):
+        key = (row["problem_id"], row["model"])
+        if key in seen:
+            raise InputError(f"problem {key[0]!r} scored twice by model {key[1]!r}", path=path, line=number,
+                             hint="merge shards with `darl score-merge`, which refuses doubles")
+        seen.add(key)
+        if not (0 <= row["passes"] <= row["k"]) or row["k"] < 1:
+            raise InputError(f"passes={row['passes']} with k={row['k']}", path=path, line=number, field="passes")
+    return rows
