@@ -31,7 +31,11 @@ def test_full_run_renders_every_section_self_contained(tmp_path: Path) -> None:
         assert heading in html
     # level table, proxy histograms, training curves, zero-variance, online (2), eval bars
     assert images(html) >= 6
-    assert "plateau: validation score stopped improving" in html and "max_steps (20)" in html
+    assert "plateau: no improvement over the last 3 validations" in html and "end.max_steps = 20" in html
+    assert "Held-out greedy accuracy" in html and "42.0" in html
+    # the proxy whose pass rates track the online estimates best is named, with its rank correlation
+    assert re.search(r"<td class=\"l\">stage-1-level2</td><td class=\"l\">small</td><td class=\"\">40</td>"
+                     r"<td class=\"\">\+0\.9", html)
     # the difference from the baseline, paired over the 20 problems, with its interval
     row = re.search(r"<td class=\"l\">embedded-math</td><td class=\"l\">eval/after</td><td class=\"\">50.0</td>"
                     r".*?</tr>", html).group(0)
@@ -45,8 +49,11 @@ def test_full_run_renders_every_section_self_contained(tmp_path: Path) -> None:
 def test_stage_ranges_from_restarting_counters_and_manifests(tmp_path: Path) -> None:
     run = collect(make_run(tmp_path / "run", levels=False, evals=False))
     spans = stage_spans(run.metrics, run.manifests)
-    assert [(s.name, s.start, s.end) for s in spans] == [("L2@16k", 1, 30), ("L3@24k", 31, 50)]
-    assert spans[0].end_reason.startswith("plateau") and spans[1].end_reason == "max_steps (20)"
+    assert [(s.name, s.start, s.end) for s in spans] == [("level2", 1, 30), ("level3", 31, 50)]
+    assert spans[0].end_reason.startswith("plateau") and spans[1].end_reason == "reached end.max_steps = 20"
+    # without metrics the manifests alone place the stages
+    spans = stage_spans([], run.manifests)
+    assert [(s.name, s.start, s.end) for s in spans] == [("level2", 1, 30), ("level3", 31, 50)]
     # per-stage step counters without a global step are laid end to end
     rows = [{"stage": "a", "step": 1}, {"stage": "a", "step": 2}, {"stage": "b", "step": 1}, {"stage": "b", "step": 2}]
     assert global_steps(rows) == [1, 2, 3, 4]
@@ -59,7 +66,7 @@ def test_empty_run_says_what_is_missing(tmp_path: Path) -> None:
     html = write_report(tmp_path / "empty").read_text()
     assert images(html) == 0
     for missing in ("levels.parquet", "scores.parquet", "calibration", "metrics.jsonl", "eval.json",
-                    "online difficulty"):
+                    "online difficulty files"):
         assert missing in html
     assert html.count("<b>Missing:</b>") >= 6
 
@@ -78,7 +85,7 @@ def test_unreadable_files_are_reported_not_fatal(tmp_path: Path) -> None:
     (run / "eval" / "broken" / "eval.json").write_text("{not json")
     (run / "levels.parquet").write_text("not parquet")
     with (run / "metrics.jsonl").open("a") as f:
-        f.write("garbage\n" + json.dumps({"train/global_step": 51, "stage/name": "L3@24k", "train/reward": 0.4}) + "\n")
+        f.write("garbage\n" + json.dumps({"train/global_step": 51, "stage/index": 2, "train/reward": 0.4}) + "\n")
     html = write_report(run).read_text()
     assert html.count("Unreadable:") == 3
     assert "broken/eval.json" in html and "levels.parquet" in html and "metrics.jsonl: line" in html

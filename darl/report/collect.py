@@ -8,7 +8,9 @@ demo` writes and a bare `darl train` output both work):
 - stage manifests: `manifest.json` / `stage.json` / `stage_manifest.json` files inside `stage-*` folders;
 - scores and levels: `scores.parquet`, `levels.parquet`, and a levels calibration JSON (`calibration.json`,
   `levels.calibration.json` or `levels_calibration.json`);
-- online difficulty: `online_difficulty*.json*` / `online*.parquet` state files, and `levels/online*` metrics;
+- online difficulty: `online_difficulty*.json*` / `online*.parquet` per-prompt files (darl train writes one per
+  stage folder), and metrics whose name contains `online`;
+- held-out accuracy: darl train's `heldout.json` (greedy accuracy of the starting and final policy);
 - evaluations: every `eval.json` (the label is its folder's path).
 """
 
@@ -48,6 +50,9 @@ class RunData:
     levels: list[dict[str, Any]] | None = None
     calibration: dict[str, Any] | None = None
     online: list[dict[str, Any]] | None = None
+    """Per-prompt online difficulty rows; each carries '_label' (the folder it came from, e.g. the stage)."""
+    heldout: dict[str, Any] | None = None
+    """darl train's heldout.json: greedy accuracy of the starting and the final policy on held-out problems."""
     evals: list[EvalFile] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     """Files that exist but could not be read, with why."""
@@ -133,7 +138,7 @@ def collect(run_dir: str | Path) -> RunData:
             if isinstance(manifest, dict):
                 manifest.setdefault("_path", str(path.relative_to(root)))
                 data.manifests.append(manifest)
-    data.manifests.sort(key=lambda m: (_as_int(m.get("index", m.get("stage_index"))), m["_path"]))
+    data.manifests.sort(key=lambda m: (_as_int(m.get("stage", m.get("index", m.get("stage_index")))), m["_path"]))
 
     for name, attr in (("scores.parquet", "scores"), ("levels.parquet", "levels")):
         paths = by_name.get(name, [])
@@ -150,15 +155,23 @@ def collect(run_dir: str | Path) -> RunData:
     for path in files:
         if not path.name.startswith(("online_difficulty", "online-difficulty", "online_pass")):
             continue
+        rows = []
         if path.suffix == ".parquet":
-            online_rows.extend(_read_table(path, data.problems) or [])
+            rows = _read_table(path, data.problems) or []
         elif path.suffix == ".jsonl":
-            online_rows.extend(_read_jsonl(path, data.problems))
+            rows = _read_jsonl(path, data.problems)
         elif path.suffix == ".json":
-            value = _read_json(path, data.problems)
-            online_rows.extend(_online_rows(value))
+            rows = _online_rows(_read_json(path, data.problems))
+        label = str(path.parent.relative_to(root)) if path.parent != root else "run"
+        online_rows.extend({**row, "_label": label} for row in rows)
     if online_rows:
         data.online = online_rows
+
+    heldout = [p for p in by_name.get("heldout.json", [])]
+    if heldout:
+        value = _read_json(sorted(heldout, key=lambda p: len(p.parts))[0], data.problems)
+        if isinstance(value, dict):
+            data.heldout = value
 
     for path in by_name.get("eval.json", []):
         value = _read_json(path, data.problems)

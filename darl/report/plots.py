@@ -135,23 +135,32 @@ def pass_rate_histograms(rates: dict[str, dict[str, list[float]]], bins: int = 1
     return to_png(fig)
 
 
-def online_estimates(estimates: list[float], proxy: list[tuple[float, float]] | None = None) -> str | None:
-    """Left: histogram of the online (posterior mean) pass-rate estimates per prompt. Right, when given: online
-    estimate against the proxy model's offline pass rate for the same prompts."""
+def online_estimates(estimates: dict[str, list[float]], proxy: tuple[str, list[tuple[float, float]]] | None = None
+                     ) -> str | None:
+    """Left: histogram of the online (posterior mean) pass-rate estimates per prompt, one colour per stage
+    ({label: estimates}). Right, when given: online estimate against one proxy model's offline pass rate for the same
+    prompts ((model name, [(proxy rate, online estimate)]))."""
+    estimates = {label: values for label, values in estimates.items() if values}
     if not estimates:
         return None
     panels = 2 if proxy else 1
-    fig = _figure(5.0 * panels, 3.0)
+    fig = _figure(5.2 * panels, 3.1)
     axes = fig.subplots(1, panels, squeeze=False)[0]
-    axes[0].hist(estimates, bins=[i / 20 for i in range(21)], color=PALETTE[0])
-    axes[0].set_title(f"Online pass-rate estimate per prompt ({len(estimates)} prompts)", fontsize=10)
-    axes[0].set_xlabel("estimated pass rate", fontsize=8)
+    labels = list(estimates)
+    axes[0].hist([estimates[label] for label in labels], bins=[i / 20 for i in range(21)], label=labels,
+                 color=[PALETTE[j % len(PALETTE)] for j in range(len(labels))], alpha=0.85)
+    total = sum(len(v) for v in estimates.values())
+    axes[0].set_title(f"Online pass-rate estimate per prompt ({total} prompt-stages)", fontsize=10)
+    axes[0].set_xlabel("posterior mean pass rate under the policy", fontsize=8)
     axes[0].set_ylabel("prompts", fontsize=8)
+    axes[0].legend(fontsize=7)
     if proxy:
-        xs, ys = zip(*proxy)
-        axes[1].scatter(xs, ys, s=8, alpha=0.5, color=PALETTE[1])
+        model, points = proxy
+        xs, ys = zip(*points)
+        jitter = [((i * 7919) % 100 - 50) / 2500 for i in range(len(xs))]  # spread the K-discrete proxy rates
+        axes[1].scatter([x + j for x, j in zip(xs, jitter)], ys, s=9, alpha=0.5, color=PALETTE[1])
         axes[1].plot([0, 1], [0, 1], color="#999999", linestyle=":")
-        axes[1].set_xlabel("proxy (offline) pass rate", fontsize=8)
+        axes[1].set_xlabel(f"proxy pass rate ({model}, offline)", fontsize=8)
         axes[1].set_ylabel("online estimate (policy)", fontsize=8)
         axes[1].set_title("Proxy difficulty vs the policy's own", fontsize=10)
     return to_png(fig)

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 from darl.evaluation.compare import compare_evals
 from darl.report import plots
 from darl.report.collect import EvalFile, RunData
-from darl.report.series import Series, StageSpan, global_steps, numeric_keys, series, stage_spans
+from darl.report.series import Series, StageSpan, global_steps, numeric_keys, series, spearman, stage_spans
 
 CSS = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 0 auto; max-width: 1180px;
@@ -233,21 +233,39 @@ def section_online(run: RunData, spans: Sequence[StageSpan]) -> str:
         steps = global_steps(rows)
         parts.append(_img(plots.curves([("Online difficulty", _panel_series(rows, steps, online_keys))], spans,
                                        columns=1), "online difficulty over time"))
-    estimates: list[float] = []
-    proxy: list[tuple[float, float]] = []
+    by_label: dict[str, dict[str, float]] = defaultdict(dict)
     for row in run.online or []:
         estimate = _online_mean(row)
-        if estimate is None:
-            continue
-        estimates.append(estimate)
-        offline = row.get("proxy_pass_rate", row.get("offline_pass_rate"))
-        if isinstance(offline, (int, float)) and not isinstance(offline, bool):
-            proxy.append((float(offline), estimate))
-    if estimates:
-        parts.append(_img(plots.online_estimates(estimates, proxy or None), "online estimates"))
-    if not online_keys and not estimates:
-        parts.append(_missing("no online difficulty state (<code>online_difficulty*.json</code>) and no "
-                              "<code>online</code> metrics in the run directory."))
+        if estimate is not None and row.get("id") is not None:
+            by_label[str(row.get("_label", "run"))][str(row["id"])] = estimate
+    if by_label:
+        parts.append("<p>Each prompt's pass rate under the policy being trained, estimated from the rollouts "
+                     "training already made (Beta posterior mean), at the end of each stage.</p>")
+        proxy_rates: dict[str, dict[str, float]] = defaultdict(dict)
+        for row in run.scores or []:
+            if isinstance(row.get("pass_rate"), (int, float)) and row.get("problem_id") is not None:
+                proxy_rates[str(row.get("model", "?"))][str(row["problem_id"])] = float(row["pass_rate"])
+        table, best = [], None
+        for label, estimates in by_label.items():
+            for model, rates in proxy_rates.items():
+                shared = [pid for pid in estimates if pid in rates]
+                rho = spearman([rates[p] for p in shared], [estimates[p] for p in shared])
+                table.append([_esc(label), _esc(model), len(shared), "n/a" if rho is None else f"{rho:+.2f}"])
+                if rho is not None and (best is None or rho > best[0]):
+                    best = (rho, model, [(rates[p], estimates[p]) for p in shared])
+        scatter = (best[1], best[2]) if best else None
+        parts.append(_img(plots.online_estimates({k: list(v.values()) for k, v in by_label.items()}, scatter),
+                          "online estimates"))
+        if table:
+            parts.append("<h3>How well each proxy model's offline pass rate predicts the policy's own</h3>")
+            parts.append(_table(["stage", "proxy model", "prompts in both", "Spearman rank correlation"], table,
+                                left=2))
+        elif run.scores is None:
+            parts.append(_missing("no <code>scores.parquet</code>: the online estimates are not compared with the "
+                                  "proxy models."))
+    if not online_keys and not by_label:
+        parts.append(_missing("no online difficulty files (<code>online_difficulty.jsonl</code> in the stage "
+                              "folders) and no <code>online</code> metrics in the run directory."))
     return "\n".join(parts)
 
 
@@ -265,8 +283,23 @@ def _online_mean(row: dict[str, Any]) -> float | None:
 # -------------------------------------------------------------------------------------------------- evaluation
 
 
+def _heldout(run: RunData) -> str:
+    record = run.heldout or {}
+    rows = []
+    for when in ("before", "after"):
+        entry = record.get(when)
+        if isinstance(entry, dict) and isinstance(entry.get("accuracy"), (int, float)):
+            domains = ", ".join(f"{d} {_pct(v)}" for d, v in (entry.get("by_domain") or {}).items())
+            rows.append([_esc(when), _esc(entry.get("model", "?")), entry.get("count", "?"), _pct(entry["accuracy"]),
+                         _esc(domains or "-")])
+    if not rows:
+        return ""
+    return ("<h3>Held-out greedy accuracy (darl train's own validation problems)</h3>"
+            + _table(["policy", "model", "problems", "accuracy %", "by domain %"], rows, left=2))
+
+
 def section_eval(run: RunData) -> str:
-    parts = ["<h2>4. Evaluation against the starting policy</h2>"]
+    parts = ["<h2>4. Evaluation against the starting policy</h2>", _heldout(run)]
     if not run.evals:
         parts.append(_missing("no <code>eval.json</code> in the run directory (run <code>darl eval</code>)."))
         return "\n".join(parts)
@@ -369,9 +402,10 @@ def render(run: RunData, title: str | None = None) -> str:
     present = [name for name, ok in (("metrics", run.metrics is not None), ("stage manifests", bool(run.manifests)),
                                      ("scores", run.scores is not None), ("levels", run.levels is not None),
                                      ("calibration", run.calibration is not None), ("online difficulty",
-                                     run.online is not None), ("evaluations", bool(run.evals))) if ok]
+                                     run.online is not None), ("held-out accuracy", run.heldout is not None),
+                                     ("evaluations", bool(run.evals))) if ok]
     absent = [n for n in ("metrics", "stage manifests", "scores", "levels", "calibration", "online difficulty",
-                          "evaluations") if n not in present]
+                          "held-out accuracy", "evaluations") if n not in present]
     body.append(f'<p class="meta">Found: {", ".join(present) or "nothing"}. '
                 f'Missing: {", ".join(absent) or "nothing"}.</p>')
     for problem in run.problems:

@@ -96,8 +96,6 @@ def series(rows: Sequence[dict[str, Any]], key: str, steps: Sequence[float | Non
 
 
 _REASON_KEYS = ("end_reason", "reason", "ended_because", "stop_reason", "why")
-_START_KEYS = ("start_global_step", "global_step_start", "start_step", "first_step")
-_END_KEYS = ("end_global_step", "global_step_end", "end_step", "last_step", "steps")
 
 
 def _first(mapping: dict[str, Any], keys: Sequence[str]) -> Any:
@@ -115,6 +113,24 @@ def _reason_text(value: Any) -> str | None:
         rest = ", ".join(f"{k}={v}" for k, v in value.items() if k not in ("kind", "type", "reason"))
         return f"{kind} ({rest})" if kind and rest else str(kind or rest)
     return str(value)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _manifest_range(manifest: dict[str, Any], offset: float) -> tuple[float, float]:
+    """A stage's (first, last) global step from its manifest alone: `global_start_step`/`global_end_step` when
+    recorded, else its length (`end_step - start_step`, or `steps`) placed after the previous stage."""
+    start, end = _number(manifest.get("global_start_step")), _number(manifest.get("global_end_step"))
+    if start is not None and end is not None:
+        return start + 1, end
+    length = None
+    if _number(manifest.get("end_step")) is not None:
+        length = _number(manifest["end_step"]) - (_number(manifest.get("start_step")) or 0.0)
+    elif _number(manifest.get("steps")) is not None:
+        length = _number(manifest["steps"])
+    return offset + 1, offset + (length or 0.0)
 
 
 def stage_spans(rows: Sequence[dict[str, Any]], manifests: Sequence[dict[str, Any]]) -> list[StageSpan]:
@@ -138,8 +154,8 @@ def stage_spans(rows: Sequence[dict[str, Any]], manifests: Sequence[dict[str, An
     used: set[str] = set()
     offset = 0.0
     for index, manifest in enumerate(manifests):
-        name = str(_first(manifest, ("name", "stage_name", "stage")) or f"stage {index + 1}")
-        candidates = [str(manifest.get(k)) for k in ("index", "stage_index", "name", "stage_name", "stage")
+        name = str(_first(manifest, ("name", "stage_name")) or f"stage {index + 1}")
+        candidates = [str(manifest.get(k)) for k in ("stage", "index", "stage_index", "name", "stage_name")
                       if manifest.get(k) is not None]
         match = next((c for c in candidates if c in ranges and c not in used), None)
         if match is None and index < len(order) and order[index] not in used and len(manifests) == len(order):
@@ -148,11 +164,7 @@ def stage_spans(rows: Sequence[dict[str, Any]], manifests: Sequence[dict[str, An
             used.add(match)
             start, end = ranges[match]
         else:
-            start_value, end_value = _first(manifest, _START_KEYS), _first(manifest, _END_KEYS)
-            start = float(start_value) if isinstance(start_value, (int, float)) else offset
-            end = float(end_value) if isinstance(end_value, (int, float)) else start
-            if isinstance(end_value, (int, float)) and _first(manifest, _START_KEYS) is None:
-                end = start + float(end_value) if "steps" in manifest else float(end_value)
+            start, end = _manifest_range(manifest, offset)
         offset = end
         details = {k: v for k, v in manifest.items() if not k.startswith("_") and not isinstance(v, (dict, list))}
         spans.append(StageSpan(name, start, end, _reason_text(_first(manifest, _REASON_KEYS)), details))
@@ -162,3 +174,32 @@ def stage_spans(rows: Sequence[dict[str, Any]], manifests: Sequence[dict[str, An
             spans.append(StageSpan(stage, start, end, None, {}))
     spans.sort(key=lambda s: s.start)
     return spans
+
+
+def _ranks(values: Sequence[float]) -> list[float]:
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1  # ties share their average rank
+        i = j + 1
+    return ranks
+
+
+def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Spearman rank correlation with average ranks for ties; None when undefined (fewer than 3 points or a
+    constant side)."""
+    if len(xs) != len(ys) or len(xs) < 3:
+        return None
+    rx, ry = _ranks(xs), _ranks(ys)
+    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
+    sxy = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    sxx = sum((a - mx) ** 2 for a in rx)
+    syy = sum((b - my) ** 2 for b in ry)
+    if sxx == 0 or syy == 0:
+        return None
+    return sxy / math.sqrt(sxx * syy)
