@@ -65,7 +65,7 @@ def test_every_aime2024_solution_verifies_against_its_answer(verifier):
 
 
 def test_another_problems_answer_is_rejected(verifier):
-    rows = _rows("math500")[:250]  # half the set keeps this under ~10 s on 2 busy cores
+    rows = _rows("math500")[:150]  # cross-problem pairs are the slowest sympy checks: a slice keeps this short
     golds = [rows[(i + 1) % len(rows)]["answer"] for i in range(len(rows))]
     verdicts = verifier.verify_answers(golds, [r["solution"] for r in rows])
     # a wrong gold may only pass where the two problems happen to share the same answer
@@ -311,11 +311,13 @@ def test_pathological_responses_return_in_time(verifier):
     assert by_name["huge factorial"].error == "number too large"
     assert by_name["megabyte box"].error == "answer too long"
     assert by_name["unbalanced open braces"].error == "unparseable answer"
+    assert by_name["deeply nested parentheses"].error == "answer nested too deeply"  # Math-Verify: 19 s
     assert not any(v.passed for n, v in by_name.items() if n not in ("1 MB of text then a box",
                                                                        "unbalanced close braces", "10,000 boxes",
                                                                        "backslashes"))
-    # each check has a 5 s deadline and 2 workers share 19 responses; guards keep all but a few out of sympy
-    assert elapsed < 20, f"pathological batch took {elapsed:.1f} s"
+    # guards decide all but 4 without sympy (each of those well under a second); every check also has a hard
+    # 5 s deadline, so even on a machine shared by many jobs the batch ends in bounded time
+    assert elapsed < 30, f"pathological batch took {elapsed:.1f} s"
 
 
 def test_checks_past_the_deadline_are_killed_and_reported(verifier):

@@ -48,9 +48,9 @@ class Outcome:
 
 
 def _worker_main(argv: list[str]) -> None:
-    """Worker loop: import module.function, say ready, then for each (task_id, payload) received send back
+    """Worker loop: import module.function, run the warm-up, say ready, then for each (task_id, payload) received send back
     (task_id, status, value)."""
-    module, function, read_fd, write_fd, memory = argv
+    module, function, warm_up, read_fd, write_fd, memory = argv
     inbox = Connection(int(read_fd), writable=False)
     outbox = Connection(int(write_fd), readable=False)
     memory_bytes = int(memory)
@@ -59,7 +59,10 @@ def _worker_main(argv: list[str]) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         except (ValueError, OSError):
             pass  # a hard limit already lower than ours: keep it
-    fn = getattr(importlib.import_module(module), function)
+    task_module = importlib.import_module(module)
+    fn = getattr(task_module, function)
+    if warm_up != "-":
+        getattr(task_module, warm_up)()
     outbox.send(_READY)
     while True:
         try:
@@ -85,13 +88,13 @@ def _package_root() -> str:
 
 
 class _Worker:
-    def __init__(self, module: str, function: str, memory_bytes: int | None) -> None:
+    def __init__(self, module: str, function: str, warm_up: str | None, memory_bytes: int | None) -> None:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_root(), env.get("PYTHONPATH", "")) if p)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "darl.verifiers.deadline", module, function, str(to_child_r),
+            [sys.executable, "-m", "darl.verifiers.deadline", module, function, warm_up or "-", str(to_child_r),
              str(from_child_w), str(memory_bytes or 0)],
             pass_fds=(to_child_r, from_child_w), env=env, stdin=subprocess.DEVNULL, close_fds=True)
         os.close(to_child_r)
@@ -116,18 +119,19 @@ class _Worker:
 class DeadlinePool:
     """Runs `module.function(payload)` for many payloads in `workers` processes, each call within `deadline_s`.
 
-    `module` must be importable by name in a fresh interpreter. `memory_bytes` caps each worker's address space
+    `module` must be importable by name in a fresh interpreter; `warm_up`, if given, names a function of it that
+    a new worker calls before taking tasks (off the task clock), e.g. to fill parser caches. `memory_bytes` caps each worker's address space
     (None: no cap) so one runaway task cannot exhaust the host. `start_timeout_s` bounds how long a new worker
     may take to import the module before the pool gives up on it.
     """
 
-    def __init__(self, module: str, function: str, *, workers: int, deadline_s: float,
+    def __init__(self, module: str, function: str, *, workers: int, deadline_s: float, warm_up: str | None = None,
                  memory_bytes: int | None = 4 << 30, start_timeout_s: float = 120.0) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         if deadline_s <= 0:
             raise ValueError(f"deadline_s must be positive, got {deadline_s}")
-        self.module, self.function = module, function
+        self.module, self.function, self.warm_up = module, function, warm_up
         self.workers_wanted = workers
         self.deadline_s = deadline_s
         self.memory_bytes = memory_bytes
@@ -138,19 +142,28 @@ class DeadlinePool:
         self.replaced = 0  # workers killed or lost and started again, for tests and diagnostics
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self.module, self.function, self.memory_bytes)
+        worker = _Worker(self.module, self.function, self.warm_up, self.memory_bytes)
         worker.deadline = time.monotonic() + self.start_timeout_s  # until it says ready
         return worker
+
+    def start(self) -> None:
+        """Start every worker and wait until each has imported its module and warmed up (or failed to)."""
+        with self._lock:
+            self._ensure_workers()
+            self._run_locked([])
+
+    def _ensure_workers(self) -> None:
+        if self._closed:
+            raise RuntimeError("DeadlinePool is closed")
+        while len(self._workers) < self.workers_wanted:
+            self._workers.append(self._spawn())
 
     def run(self, payloads: Sequence[Any]) -> list[Outcome]:
         """One Outcome per payload, in order. Blocks until all are done or past their deadline."""
         if not payloads:
             return []
         with self._lock:
-            if self._closed:
-                raise RuntimeError("DeadlinePool is closed")
-            while len(self._workers) < min(self.workers_wanted, len(payloads)):
-                self._workers.append(self._spawn())
+            self._ensure_workers()
             return self._run_locked(payloads)
 
     def _replace(self, worker: _Worker) -> _Worker:
@@ -184,10 +197,12 @@ class DeadlinePool:
 
         for w in self._workers:
             assign(w)
-        while any(r is None for r in results):
+        while True:
             if not pending and all(w.task is None for w in self._workers):
-                break
-            timeout = max(0.0, min(w.deadline for w in self._workers) - time.monotonic())
+                if payloads or all(w.ready for w in self._workers):
+                    break
+            clocks = [w.deadline for w in self._workers if w.task is not None or not w.ready]
+            timeout = max(0.0, min(clocks) - time.monotonic()) if clocks else None
             ready = wait([w.conn for w in self._workers], timeout=timeout)
             now = time.monotonic()
             for w in list(self._workers):

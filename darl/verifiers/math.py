@@ -117,6 +117,8 @@ def plan_check(gold_answer: str, response: str) -> _Plan:
     if reason is not None:
         return _Plan(Verdict(0.0, False, reason))
     pred = ans.tidy(boxed, reference_is_number=gold.is_number)
+    if pred == gold.text:  # Math-Verify compares the texts too: identical texts always match
+        return _Plan(_PASS)
 
     if gold.choices is not None:
         letters = ans.choice_letters(pred)
@@ -155,13 +157,15 @@ class MathVerifier:
     """verify(problem, response) -> Verdict for math problems, safe on any input and from any thread.
 
     workers: processes for the sympy checks (default: one per CPU); deadline_s: hard limit per check;
-    memory_bytes: address-space cap per worker. The pool starts on first use; call close() (or use `with`)
-    to stop it.
+    memory_bytes: address-space cap per worker; cache_size: settled sympy verdicts kept per (gold, answer)
+    pair. The pool starts on first use; call close() (or use `with`) to stop it.
     """
 
     def __init__(self, workers: int | None = None, deadline_s: float = 5.0,
-                 memory_bytes: int | None = 4 << 30) -> None:
+                 memory_bytes: int | None = 4 << 30, cache_size: int = 200_000) -> None:
         self.workers = workers or default_workers()
+        self.cache_size = cache_size
+        self._cache: dict[tuple, Verdict] = {}
         self.deadline_s = deadline_s
         self.memory_bytes = memory_bytes
         self._pool: DeadlinePool | None = None
@@ -170,9 +174,14 @@ class MathVerifier:
     def _get_pool(self) -> DeadlinePool:
         with self._pool_lock:
             if self._pool is None:
-                self._pool = DeadlinePool("darl.verifiers.math_compare", "check", workers=self.workers,
-                                          deadline_s=self.deadline_s, memory_bytes=self.memory_bytes)
+                self._pool = DeadlinePool("darl.verifiers.math_compare", "check", warm_up="warm_up",
+                                          workers=self.workers, deadline_s=self.deadline_s,
+                                          memory_bytes=self.memory_bytes)
             return self._pool
+
+    def start(self) -> None:
+        """Start the worker processes now and wait until they are warm, instead of on the first sympy check."""
+        self._get_pool().start()
 
     def verify(self, problem: Problem, response: str) -> Verdict:
         return self.verify_batch([problem], [response])[0]
@@ -188,8 +197,7 @@ class MathVerifier:
     def verify_answers(self, answers: Sequence[str], responses: Sequence[str]) -> list[Verdict]:
         """verify_batch on bare reference answers (for `darl verify` rows that are not Problems)."""
         verdicts: list[Verdict | None] = [None] * len(answers)
-        jobs: list[int] = []
-        payloads = []
+        waiting: dict[tuple, list[int]] = {}  # one sympy check per distinct (gold, answer) in the batch
         for i, (gold, response) in enumerate(zip(answers, responses, strict=True)):
             if not isinstance(response, str):
                 verdicts[i] = Verdict(0.0, False, "no answer found")
@@ -197,21 +205,36 @@ class MathVerifier:
             plan = plan_check(str(gold), response)
             if plan.verdict is not None:
                 verdicts[i] = plan.verdict
+                continue
+            assert plan.payload is not None
+            cached = self._cache.get(plan.payload)
+            if cached is not None:
+                verdicts[i] = cached
             else:
-                jobs.append(i)
-                payloads.append(plan.payload)
-        if jobs:
-            for i, outcome in zip(jobs, self._get_pool().run(payloads)):
+                waiting.setdefault(plan.payload, []).append(i)
+        if waiting:
+            payloads = list(waiting)
+            for payload, outcome in zip(payloads, self._get_pool().run(payloads)):
                 if outcome.status == "ok":
                     passed, error = outcome.value
-                    verdicts[i] = Verdict(1.0 if passed else 0.0, bool(passed), error)
+                    verdict = Verdict(1.0 if passed else 0.0, bool(passed), error)
+                    self._remember(payload, verdict)
                 elif outcome.status == "timeout":
-                    verdicts[i] = Verdict(0.0, False, "timeout")
+                    verdict = Verdict(0.0, False, "timeout")
                 elif outcome.status == "error":
-                    verdicts[i] = Verdict(0.0, False, "unparseable answer")
+                    verdict = Verdict(0.0, False, "unparseable answer")
                 else:
-                    verdicts[i] = Verdict(0.0, False, "verifier crashed")
+                    verdict = Verdict(0.0, False, "verifier crashed")
+                for i in waiting[payload]:
+                    verdicts[i] = verdict
         return verdicts  # type: ignore[return-value]
+
+    def _remember(self, payload: tuple, verdict: Verdict) -> None:
+        """Keep a settled sympy verdict: sampled responses to one problem repeat the same boxed answer often.
+        Timeouts and crashes are not kept (a busy machine may have caused them)."""
+        if len(self._cache) >= self.cache_size:
+            self._cache.clear()
+        self._cache[payload] = verdict
 
     def close(self) -> None:
         with self._pool_lock:

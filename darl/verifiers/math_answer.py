@@ -29,6 +29,7 @@ MAX_ANSWER_CHARS = 1000   # a boxed answer longer than this is not a final answe
 MAX_BOXES_JOINED = 8
 MAX_DIGITS = 10_000       # a power or factorial with more digits than this is refused before sympy sees it
 MAX_EXPONENT_DEPTH = 2    # a^{b^{c}} is allowed; a^{b^{c^{d}}} is a tower
+MAX_NESTING = 30          # brackets nested deeper than this: Math-Verify spent 19 s on 450 nested parentheses
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -85,7 +86,7 @@ def _box_content(text: str, start: int, cmd: str) -> tuple[str, int] | None:
     return text[i:j], j
 
 
-_JOINER = re.compile(r"[\s$,.]*(?:,|and|or|\\text\{\s*(?:and|or)\s*\})?[\s$,]*", re.IGNORECASE)
+_JOINER = re.compile(r"[\s$,]*(?:,|and|or|\\text\{\s*(?:and|or)\s*\})?[\s$,]*", re.IGNORECASE)
 
 
 def last_boxed(text: str) -> str | None:
@@ -205,16 +206,28 @@ def _power_depth(s: str) -> int:
 _FACTORIAL = re.compile(r"(\d+)\s*!")
 
 
+def _max_nesting(s: str) -> int:
+    """The deepest nesting of (), [] and {} together (unbalanced text counts what it opens)."""
+    depth = best = 0
+    for c in s:
+        if c in "([{":
+            depth += 1
+            best = max(best, depth)
+        elif c in ")]}" and depth > 0:
+            depth -= 1
+    return best
+
+
 def too_costly(answer: str) -> str | None:
     """Why sympy should not see `answer` (a short reason), or None when it is safe to hand over.
 
-    Refused: answers over MAX_ANSWER_CHARS, power towers deeper than MAX_EXPONENT_DEPTH, literal powers and
+    Refused: answers over MAX_ANSWER_CHARS, brackets nested deeper than MAX_NESTING, power towers deeper than MAX_EXPONENT_DEPTH, literal powers and
     factorials with more than MAX_DIGITS digits. These are what make Math-Verify spend its whole timeout (it
     spends 5 s on `9^{9^{9^9}}`); no contest answer needs them.
     """
     if len(answer) > MAX_ANSWER_CHARS:
         return "answer too long"
-    if answer.count("{") > 200:
+    if answer.count("{") > 200 or _max_nesting(answer) > MAX_NESTING:
         return "answer nested too deeply"
     if "^" in answer:
         if _power_depth(answer) > MAX_EXPONENT_DEPTH:
