@@ -90,6 +90,10 @@ def test_fixed_mix_scores_the_known_fraction(tmp_path: Path, verifier) -> None:
         want = sum(pass_at_k(n, c, k) for c in counts) / len(counts)
         assert bench["pass@k"][str(k)] == pytest.approx(want, abs=1e-12)
     assert list(bench["pass@k"]) == ["1", "2", "4"]
+    # the same numbers as namespaced scalar metrics (docs/metrics.md, eval/)
+    assert data["metrics"]["eval/math500/pass@1"] == bench["pass@1"]["mean"]
+    assert data["metrics"]["eval/math500/pass@4"] == bench["pass@k"]["4"]
+    assert all(key.startswith("eval/math500/") for key in data["metrics"])
     assert {pid: v["passes"] for pid, v in bench["per_problem"].items()} == {
         p.id: c for p, c in zip(problems, counts)}
     # the breakdown by level agrees with a hand computation

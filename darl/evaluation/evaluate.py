@@ -256,6 +256,24 @@ def summarize_benchmark(problems: Sequence[Problem], samples: Mapping[str, Seque
     return result
 
 
+def flat_metrics(benchmarks: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
+    """The namespaced scalar metrics of an evaluation (docs/metrics.md, section eval/), for metric sinks and tables:
+    eval/<benchmark>/{pass@1, pass@1_stderr, pass@1_sampling_stderr, pass@<k>, mean_score, truncation_rate,
+    mean_response_tokens, problems, n}. Undefined values (a single problem's standard error) are left out."""
+    out: dict[str, float] = {}
+    for name, bench in benchmarks.items():
+        prefix = f"eval/{name}/"
+        p1 = bench.get("pass@1") or {}
+        values = {"pass@1": p1.get("mean"), "pass@1_stderr": p1.get("stderr"),
+                  "pass@1_sampling_stderr": p1.get("sampling_stderr"), "mean_score": bench.get("mean_score"),
+                  "truncation_rate": bench.get("truncation_rate"),
+                  "mean_response_tokens": bench.get("mean_response_tokens"), "problems": bench.get("problems"),
+                  "n": bench.get("n")}
+        values.update({f"pass@{k}": v for k, v in (bench.get("pass@k") or {}).items() if k != "1"})
+        out.update({prefix + key: float(v) for key, v in values.items() if v is not None})
+    return out
+
+
 def _natural_key(text: str) -> tuple:
     """Sort 'Level 2' before 'Level 10' and numbers numerically."""
     import re
@@ -355,6 +373,7 @@ def evaluate(generator: Generator, benchmarks: Mapping[str, Sequence[Problem]], 
                 per_problem = {p.id: done[(name, p.id)] for p in problems}
                 data["benchmarks"][name] = summarize_benchmark(problems, per_problem, n, settings.ks_for(n),
                                                                settings.breakdown_keys)
+                data["metrics"] = flat_metrics(data["benchmarks"])
                 _write_json(eval_path, data)
     finally:
         if own_verifier:
