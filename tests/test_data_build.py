@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from darl.benchmarks import load_benchmark
@@ -33,6 +34,7 @@ def planted_file(tmp_path: Path) -> tuple[Path, str]:
     return path, math500.id
 
 
+@pytest.mark.slow
 def test_darl_data_end_to_end(tmp_path):
     mine, math500_id = planted_file(tmp_path)
     out = tmp_path / "out" / "problems.parquet"

@@ -227,3 +227,17 @@ def test_registry_is_open(tmp_path):
         assert SourceSpec.parse("counting:5").format == "counting"
     finally:
         loaders.LOADERS.pop("counting")
+
+
+def test_livecodebench_hub_shape(tmp_path):
+    """The hub copy's shape: tests as JSON text, func_name inside a JSON `metadata` column."""
+    row = {"question_id": "9", "question_title": "t", "question_content": "Add two numbers.", "platform": "leetcode",
+           "contest_date": "2024-09-01T00:00:00", "difficulty": "easy",
+           "starter_code": "class Solution:\n    def add(self, a: int, b: int) -> int:\n        ",
+           "public_test_cases": json.dumps([{"input": "1\n2", "output": "3", "testtype": "functional"}]),
+           "private_test_cases": "eJz...", "metadata": json.dumps({"func_name": "add"})}
+    path = tmp_path / "lcb.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    problem = load_problems(path)[0]
+    assert problem.tests.func_name == "add" and problem.tests.io[0].input == "1\n2"
+    assert problem.id == "lcb/9" and problem.metadata["contest_date"].startswith("2024-09-01")

@@ -2,8 +2,9 @@
 `contest_date`, `difficulty`, `func_name`, and `public_test_cases` (a list of {input, output, testtype}, stored
 either as a list, as JSON text, or as a Python literal as in the packaged copy).
 
-Only the public example tests are available offline (the hidden tests live in LiveCodeBench's hub copy), so a
-program graded here can pass and still be wrong: see the benchmark's MANIFEST. Functional problems (LeetCode
+Only the public example tests are used: the packaged copy has no others, and the hub copy stores its hidden tests
+as pickled data, which darl does not unpickle (loading a pickle runs code). A program graded here can pass and
+still be wrong: see the benchmark's MANIFEST. Functional problems (LeetCode
 `class Solution`) show their starter code in the prompt; stdin problems are the statement alone.
 """
 
@@ -58,6 +59,13 @@ def to_problem(row: Mapping[str, Any], ctx: RowContext) -> Problem:
     if not tests:
         raise RowError("public_test_cases", "no public test: the problem cannot be graded")
     func_name = optional(row, "func_name")
+    if func_name is None and isinstance(row.get("metadata"), str):
+        # The hub copy (livecodebench/code_generation_lite) keeps it in a JSON `metadata` column.
+        try:
+            extra = json.loads(row["metadata"])
+        except json.JSONDecodeError:
+            raise RowError("metadata", "not valid JSON") from None
+        func_name = extra.get("func_name") if isinstance(extra, dict) else None
     if any(t.testtype == "functional" for t in tests) and not func_name:
         raise RowError("func_name", "functional tests need the method name")
     starter = optional(row, "starter_code")
