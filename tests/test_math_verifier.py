@@ -203,6 +203,12 @@ CASES: list[tuple[str, str, bool]] = [
     (r"\boxed{-3}", "3", False),
     (r"The answer is $5$.", "5", True),
     (r"The answer is $6$.", "5", False),
+    # unboxed final answers
+    ("So the answer is **8**.", "8", True),
+    ("**Final Answer:** 73", "73", True),
+    ("The answer is (C).", r"\text{(C)}", True),
+    (r"Answer: \textbf{(B)}", "C", False),
+    ("The answer is (B).", r"\text{(C)}", False),
 ]
 
 

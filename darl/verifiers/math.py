@@ -107,6 +107,10 @@ def plan_check(gold_answer: str, response: str) -> _Plan:
         tail = final[-TAIL_CHARS:]
         if not tail.strip():
             return _Plan(Verdict(0.0, False, "no answer found"))
+        if gold.choices is not None and len(gold.choices) == 1:
+            letter = ans.stated_choice(tail)
+            if letter is not None:
+                return _Plan(_PASS if frozenset(letter) == gold.choices else _WRONG)
         reason = ans.too_costly(tail)
         if reason is not None and reason != "answer too long":
             return _Plan(Verdict(0.0, False, reason))

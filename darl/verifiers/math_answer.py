@@ -339,6 +339,19 @@ def choice_letters(answer: str) -> frozenset[str] | None:
     return None
 
 
+_STATED_CHOICE = re.compile(
+    r"(?i:answer|choice|option)\s*(?:is|:)?\s*[:*\s]*(?:\$\s*)?(?:" + _TEXT_CMD + r"\s*\{\s*)?"
+    r"\(?([A-E])\)?(?![A-Za-z])")
+
+
+def stated_choice(text: str) -> str | None:
+    """The letter in the last 'the answer is (C)' / 'Answer: \\textbf{(C)}' of an unboxed final answer."""
+    last = None
+    for m in _STATED_CHOICE.finditer(text[-2000:]):
+        last = m.group(1)
+    return last
+
+
 def split_choice(answer: str) -> tuple[str, str] | None:
     """(letter, value) for an answer written as a choice label followed by its value, like `\\textbf{(C) } 12`
     or `(C)\\ 12`; None otherwise (a bare `(C)` is `choice_letters`' job)."""
