@@ -1,0 +1,334 @@
+"""`darl demo`: the whole pipeline on the embedded default, on a laptop CPU, in one command.
+
+bootstrap (tiny policy family) -> problems -> score (every proxy model, K samples each) -> levels (the paper's rules)
+-> train (two GRPO stages, Level 2 then Level 3) -> evaluate the starting and the final policy on held-out problems
+-> report.html. Every step writes its files into one run folder, records itself in `demo.json` when it finishes,
+and is skipped by a re-run (a killed demo restarts at the step it was in, which resumes on its own: scoring, training
+and evaluation are all resumable).
+
+Presets: `default` (the README's first command; at most ~15 minutes on 2 idle cores) and `quick` (the smallest run
+that still goes through every step, for the test suite). They differ only in sizes, never in code path.
+
+Differs from the paper: everything is tiny (models of well under 10M parameters trained from scratch on procedural
+tasks, responses of ~100 tokens, a few dozen GRPO steps); the shape of the method is the paper's.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from darl.errors import DarlError, InputError
+
+DEMO_FILE = "demo.json"
+RECIPE_NAME = "embedded_two_stage"
+
+
+@dataclass(frozen=True)
+class DemoPreset:
+    """Sizes of one demo run. `bootstrap` names darl.embedded's bootstrap preset; `train_steps` caps each stage (the
+    plateau test may end a stage earlier); `eval_problems` held-out problems per domain are evaluated with
+    `eval_samples` samples each at the paper's temperature 0.6 / top_p 0.95."""
+
+    name: str
+    bootstrap: str
+    suite: str
+    score_k: int
+    score_max_tokens: int
+    train_steps: tuple[int, int]
+    prompts_per_step: int
+    num_generations: int
+    validation_per_component: int
+    plateau_every: int
+    eval_samples: int
+    eval_problems: int
+    eval_max_tokens: int
+    domains: tuple[str, ...] = ("math",)
+    problems_per_domain: int | None = None
+
+
+PRESETS: dict[str, DemoPreset] = {
+    "default": DemoPreset(name="default", bootstrap="default", suite="default", score_k=8, score_max_tokens=160,
+                          train_steps=(40, 24), prompts_per_step=8, num_generations=8, validation_per_component=48,
+                          plateau_every=4, eval_samples=4, eval_problems=100, eval_max_tokens=160),
+    "quick": DemoPreset(name="quick", bootstrap="quick", suite="default", score_k=4, score_max_tokens=96,
+                        train_steps=(3, 2), prompts_per_step=4, num_generations=4, validation_per_component=8,
+                        plateau_every=2, eval_samples=2, eval_problems=16, eval_max_tokens=96,
+                        problems_per_domain=120),
+}
+
+
+@dataclass
+class DemoState:
+    """What demo.json holds: the preset, and per finished step its outputs and how long it took."""
+
+    preset: dict[str, Any]
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        tmp.replace(path)
+
+
+@dataclass
+class DemoResult:
+    out_dir: Path
+    report: Path
+    headline: list[str]
+    state: DemoState
+
+
+Say = Callable[[str], None]
+
+
+def _load_state(out: Path, preset: DemoPreset) -> DemoState:
+    path = out / DEMO_FILE
+    if not path.exists():
+        return DemoState(preset=asdict(preset))
+    data = json.loads(path.read_text())
+    recorded = data.get("preset", {})
+    if recorded != json.loads(json.dumps(asdict(preset))):
+        raise InputError(f"holds a demo made with preset {recorded.get('name')!r} and other sizes", path=path,
+                         hint="use another --out, or the same --preset to continue it")
+    return DemoState(preset=recorded, steps=data.get("steps", {}))
+
+
+class Pipeline:
+    """Runs the demo's steps in order, skipping those demo.json records as finished."""
+
+    def __init__(self, out: Path, preset: DemoPreset, say: Say) -> None:
+        self.out, self.preset, self.say = out, preset, say
+        self.state = _load_state(out, preset)
+        self.started = time.monotonic()
+
+    def step(self, name: str, number: int, total: int, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        done = self.state.steps.get(name)
+        if done is not None and all(Path(p).exists() for p in done.get("paths", [])):
+            self.say(f"[{number}/{total}] {name}: reused from an earlier run ({done['seconds']:.0f} s then)")
+            return done
+        self.say(f"[{number}/{total}] {name} ...")
+        begin = time.monotonic()
+        record = work()
+        record["seconds"] = round(time.monotonic() - begin, 1)
+        self.state.steps[name] = record
+        self.state.save(self.out / DEMO_FILE)
+        self.say(f"[{number}/{total}] {name}: done in {record['seconds']:.0f} s "
+                 f"(total {time.monotonic() - self.started:.0f} s)")
+        return record
+
+
+# ------------------------------------------------------------------------------------------------------- steps
+
+
+def _bootstrap(out: Path, preset: DemoPreset, say: Say) -> dict[str, Any]:
+    """The tiny policy family (small, medium, large, filter) from darl.embedded; cached and reused by it."""
+    try:
+        from darl.embedded import bootstrap
+    except ImportError as exc:
+        raise DarlError(f"darl.embedded.bootstrap is not available ({exc}); the demo needs the embedded default") \
+            from None
+    family = bootstrap(preset=preset.bootstrap, out_dir=out / "family")
+    roles = {role: str(path) for role, path in dict(family).items()}
+    return {"family": roles, "paths": list(roles.values())}
+
+
+def _problems(out: Path, preset: DemoPreset) -> dict[str, Any]:
+    from darl.data.io import write_problems
+    from darl.embedded.suite import embedded_suite
+
+    problems = []
+    for domain in preset.domains:
+        selected = embedded_suite(preset.suite, "train", domains=(domain,))
+        if preset.problems_per_domain is not None:
+            selected = _spread(selected, preset.problems_per_domain)
+        problems += selected
+    path = write_problems(problems, out / "problems.parquet")
+    return {"problems": len(problems), "paths": [str(path)]}
+
+
+def _spread(problems: list, count: int) -> list:
+    """`count` problems taken evenly across the list (the suite is ordered by level, so every level stays)."""
+    if count >= len(problems):
+        return list(problems)
+    step = len(problems) / count
+    return [problems[int(i * step)] for i in range(count)]
+
+
+def _score(out: Path, preset: DemoPreset, family: dict[str, str], say: Say) -> dict[str, Any]:
+    from darl.scoring import ModelSpec, ScoreJob, merge_shards, run_shard
+
+    models = tuple(ModelSpec(name=role, path=path, batch_size=64) for role, path in family.items())
+    job = ScoreJob(problems_path=str(out / "problems.parquet"), models=models, k=preset.score_k,
+                   max_new_tokens=preset.score_max_tokens, batch_problems=16)
+    progress = _Counter(say, "score", every_s=20)
+    run_shard(job, out / "score", on_start=progress.start, on_progress=lambda e: progress.add(e.units))
+    path = merge_shards(out / "score", out / "scores.parquet")
+    return {"paths": [str(path)], "models": list(family)}
+
+
+def _levels(out: Path, preset: DemoPreset, family: dict[str, str]) -> dict[str, Any]:
+    try:
+        from darl.levels import run_levels
+    except ImportError as exc:
+        raise DarlError(f"darl.levels.run_levels is not available ({exc}); the demo needs the levels step") from None
+    result = run_levels(scores=out / "scores.parquet", problems=out / "problems.parquet", out_dir=out,
+                        roles={role: role for role in family})
+    paths = [str(out / "levels.parquet")]
+    return {"paths": paths, "summary": getattr(result, "summary", None)}
+
+
+def demo_recipe(preset: DemoPreset, policy: str):
+    """The shipped embedded two-stage recipe with the preset's sizes and the bootstrapped small model as policy."""
+    import yaml
+
+    from darl.training.recipe import Recipe, shipped_recipes
+
+    data = yaml.safe_load(shipped_recipes()[RECIPE_NAME].read_text())
+    data["model"] = policy
+    data["name"] = f"demo-{preset.name}"
+    data["defaults"]["prompts_per_step"] = preset.prompts_per_step
+    data["defaults"]["num_generations"] = preset.num_generations
+    data["validation"]["per_component"] = preset.validation_per_component
+    data["validation"]["batch_size"] = max(preset.validation_per_component, 8)
+    data["save_every_steps"] = max(1, min(5, min(preset.train_steps)))
+    for stage, steps in zip(data["stages"], preset.train_steps):
+        stage["end"]["max_steps"] = steps
+        if stage["end"].get("plateau"):
+            stage["end"]["plateau"]["every_steps"] = preset.plateau_every
+            stage["end"]["plateau"]["min_steps"] = min(stage["end"]["plateau"].get("min_steps", 0), steps)
+    return Recipe.model_validate(data)
+
+
+def _train(out: Path, preset: DemoPreset, family: dict[str, str]) -> dict[str, Any]:
+    from darl.training.recipe import save_resolved
+    from darl.training.stages import run_recipe
+
+    recipe = demo_recipe(preset, family["small"])
+    run_dir = out / "train"
+    save_resolved(recipe, out / "recipe.yaml")
+    resume = (run_dir / "recipe.resolved.yaml").is_file()
+    result = run_recipe(recipe, out / "levels.parquet", run_dir, resume=resume)
+    final = result.stages[-1].manifest["final_checkpoint"]
+    return {"paths": [final, str(run_dir / "heldout.json")], "final_checkpoint": final,
+            "stages": [{"name": s.name, "steps": s.manifest["end_step"], "ended_because": s.manifest["ended_because"]}
+                       for s in result.stages],
+            "heldout": result.heldout}
+
+
+def eval_benchmarks(preset: DemoPreset) -> dict[str, list]:
+    """The held-out split of the embedded suite, per domain, `eval_problems` spread across levels."""
+    from darl.embedded.suite import embedded_suite
+
+    return {f"embedded-{domain}": _spread(embedded_suite(preset.suite, "heldout", domains=(domain,)),
+                                          preset.eval_problems)
+            for domain in preset.domains}
+
+
+def _evaluate(out: Path, preset: DemoPreset, label: str, model: str, role: str | None, say: Say) -> dict[str, Any]:
+    from darl.evaluation.evaluate import EvalSettings, evaluate
+    from darl.generation.transformers_backend import TransformersGenerator
+
+    settings = EvalSettings(samples=preset.eval_samples, max_new_tokens=preset.eval_max_tokens, batch_problems=16)
+    generator = TransformersGenerator(model, batch_size=64, name=model)
+    progress = _Counter(say, f"eval {label}", every_s=20)
+    started: set[str] = set()
+
+    def on_progress(name: str, done: int, total: int) -> None:
+        if name not in started:
+            started.add(name)
+            progress.start(total, done)
+        else:
+            progress.set(done)
+
+    result = evaluate(generator, eval_benchmarks(preset), out / "eval" / label, settings, on_progress=on_progress,
+                      extra={"role": role, "label": label} if role else {"label": label})
+    return {"paths": [str(result.path)], "pass@1": {k: v["pass@1"]["mean"]
+                                                     for k, v in result.data["benchmarks"].items()}}
+
+
+class _Counter:
+    """Prints "<what>: done/total (rate, ETA)" at most every `every_s` seconds: progress that reads well both in a
+    terminal and in a log file."""
+
+    def __init__(self, say: Say, what: str, every_s: float) -> None:
+        self.say, self.what, self.every_s = say, what, every_s
+        self.total = self.done = self.first = 0
+        self.begin = self.last = time.monotonic()
+
+    def start(self, total: int, done: int) -> None:
+        self.total, self.done, self.first = total, done, done
+        self.begin = self.last = time.monotonic()
+        self.say(f"    {self.what}: {done}/{total}" + (" (resumed)" if done else ""))
+
+    def add(self, units: int) -> None:
+        self.set(self.done + units)
+
+    def set(self, done: int) -> None:
+        self.done = done
+        now = time.monotonic()
+        if now - self.last < self.every_s and done < self.total:
+            return
+        self.last = now
+        rate = (done - self.first) / max(now - self.begin, 1e-9)
+        eta = (self.total - done) / rate if rate > 0 else float("nan")
+        self.say(f"    {self.what}: {done}/{self.total} ({rate:.1f}/s, about {eta:.0f} s left)")
+
+
+# --------------------------------------------------------------------------------------------------- the run
+
+
+def run_demo(out_dir: str | Path = "demo-run", preset: str = "default", say: Say = print) -> DemoResult:
+    """Run (or continue) the demo into `out_dir`; returns where the report is and the headline numbers."""
+    if preset not in PRESETS:
+        raise InputError(f"unknown preset {preset!r}", field="--preset", hint=f"one of {', '.join(PRESETS)}")
+    spec = PRESETS[preset]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pipe = Pipeline(out, spec, say)
+    total = 8
+    say(f"darl demo ({spec.name}) into {out.resolve()}")
+    family = pipe.step("bootstrap", 1, total, lambda: _bootstrap(out, spec, say))["family"]
+    pipe.step("problems", 2, total, lambda: _problems(out, spec))
+    pipe.step("score", 3, total, lambda: _score(out, spec, family, say))
+    pipe.step("levels", 4, total, lambda: _levels(out, spec, family))
+    trained = pipe.step("train", 5, total, lambda: _train(out, spec, family))
+    before = pipe.step("eval-before", 6, total,
+                       lambda: _evaluate(out, spec, "before", family["small"], "baseline", say))
+    after = pipe.step("eval-after", 7, total,
+                      lambda: _evaluate(out, spec, "after", trained["final_checkpoint"], None, say))
+
+    def report() -> dict[str, Any]:
+        from darl.report import write_report
+
+        return {"paths": [str(write_report(out, title=f"darl demo ({spec.name})"))]}
+
+    # the report is cheap and should show everything on disk now, so it is always rewritten
+    pipe.state.steps.pop("report", None)
+    report_path = Path(pipe.step("report", 8, total, report)["paths"][0])
+    headline = headline_lines(before, after, trained)
+    say(f"\nreport: {report_path.resolve()}")
+    for line in headline:
+        say(line)
+    return DemoResult(out, report_path, headline, pipe.state)
+
+
+def headline_lines(before: dict[str, Any], after: dict[str, Any], trained: dict[str, Any]) -> list[str]:
+    from darl.evaluation.compare import compare_evals, read_eval
+
+    lines = []
+    comparisons = compare_evals(read_eval(after["paths"][0]), read_eval(before["paths"][0]))
+    for c in comparisons:
+        ci = "" if c.ci_low is None else f", 95% CI [{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]"
+        lines.append(f"{c.benchmark}: Pass@1 {100 * c.baseline_pass1:.1f}% -> {100 * c.new_pass1:.1f}% "
+                     f"({100 * c.delta:+.1f} points{ci}, {c.problems_compared} held-out problems)")
+    heldout = trained.get("heldout") or {}
+    if "before" in heldout and "after" in heldout:
+        lines.append(f"held-out greedy accuracy (training's validation set): {100 * heldout['before']['accuracy']:.1f}%"
+                     f" -> {100 * heldout['after']['accuracy']:.1f}%")
+    for stage in trained.get("stages", []):
+        lines.append(f"stage {stage['name']}: {stage['steps']} steps, ended because {stage['ended_because']}")
+    return lines
