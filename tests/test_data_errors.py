@@ -102,3 +102,11 @@ def test_read_problems_rejects_other_parquet(tmp_path):
                                           "tests": None, "source": "", "metadata": "{}"}]), bad)
     with pytest.raises(InputError, match=r"bad.parquet, row 1.*answer"):
         read_problems(bad)
+
+
+def test_undetectable_first_row(tmp_path):
+    path = write_lines(tmp_path / "odd.jsonl", [json.dumps({"text": "?"}), json.dumps(GOOD)])
+    with pytest.raises(InputError, match=r"odd.jsonl, line 1: cannot tell the format from the columns \['text'\]"):
+        load_problems(path)
+    loaded = load_source(path, skip_invalid=True)
+    assert loaded.format == "math" and len(loaded.problems) == 1 and loaded.skipped[0].number == 1

@@ -124,3 +124,20 @@ def test_verify_row_conversion():
     with pytest.raises(RowError) as error:
         problem_from_verify_row({"domain": "math", "answer": "1", "response": None}, 1)
     assert error.value.field == "response"
+
+
+def test_a_failing_verifier_call_is_reported_on_its_row():
+    from darl.cli.verify_cmd import _grade
+
+    class Flaky:
+        def verify_batch(self, problems, responses):
+            raise RuntimeError("batch broke")
+
+        def verify(self, problem, response):
+            if response == "boom":
+                raise RuntimeError("row broke")
+            return "ok"
+
+    problems = [problem_from_verify_row({"domain": "math", "answer": "1", "response": r}, i)[0]
+                for i, r in enumerate(["fine", "boom"], start=1)]
+    assert _grade(Flaky(), problems, ["fine", "boom"]) == ["ok", "verifier failed (RuntimeError: row broke)"]

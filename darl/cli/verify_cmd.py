@@ -54,6 +54,21 @@ def _failed_row(value: Any, line: int, message: str) -> dict[str, Any]:
     return out
 
 
+def _grade(verifier: Any, problems: list, responses: list[str]) -> list[Any]:
+    """Verdicts for a chunk; if the batch call itself fails (a verifier bug, not a wrong answer), each row is
+    retried alone so that one bad row cannot sink the file: a row that still fails gets the reason as a string."""
+    try:
+        return verifier.verify_batch(problems, responses)
+    except Exception:  # noqa: BLE001 - isolate the failing row below; each failure is reported on its row
+        verdicts: list[Any] = []
+        for problem, response in zip(problems, responses):
+            try:
+                verdicts.append(verifier.verify(problem, response))
+            except Exception as exc:  # noqa: BLE001 - reported on the row, never swallowed
+                verdicts.append(f"verifier failed ({type(exc).__name__}: {str(exc)[:200]})")
+        return verdicts
+
+
 @app.command("verify")
 def verify_command(
     input_path: Path = typer.Argument(..., metavar="IN.jsonl", help="Rows with domain, response, and answer (math) "
@@ -121,7 +136,11 @@ def verify_command(
                 problems.append(problem)
                 responses.append(response)
                 where.append(i)
-            for i, verdict in zip(where, verifier.verify_batch(problems, responses)):
+            for i, verdict in zip(where, _grade(verifier, problems, responses)):
+                if isinstance(verdict, str):
+                    results[i] = _failed_row(chunk[i][1], chunk[i][0], verdict)
+                    malformed += 1
+                    continue
                 results[i] = dict(chunk[i][1]) | {"score": verdict.score, "passed": verdict.passed,
                                                   "error": verdict.error}
             for result in results:

@@ -115,7 +115,8 @@ def default_source_name(location: str) -> str:
 
 
 def detect_format(sample: dict[str, Any], filename: str = "") -> str:
-    """The name of the first row format that recognises `sample` (one row); InputError when none does."""
+    """The name of the first row format that recognises `sample` (one row); InputError when none does. A source
+    is read with the format of the first row recognised; rows before it are errors (or skipped)."""
     columns = frozenset(sample)
     for name, row_format in ROW_FORMATS.items():
         if row_format.matches(columns, sample, filename):
@@ -153,7 +154,11 @@ def convert_rows(raw_rows: Iterable[RawRow], location: str, *, format: str | Non
             reject(raw, None, raw.parse_error or "unreadable row")
             continue
         if row_format is None:
-            row_format = ROW_FORMATS[detect_format(raw.data, location)]
+            try:
+                row_format = ROW_FORMATS[detect_format(raw.data)]
+            except InputError as exc:  # the format is detected from the first row it recognises
+                reject(raw, None, str(exc))
+                continue
         try:
             problem = row_format.to_problem(raw.data, RowContext(source=source, index=index))
         except RowError as exc:
