@@ -16,6 +16,7 @@ app = typer.Typer(
 # Subcommands register themselves on `app` when their module is imported here (one line per command).
 from darl.cli import data_cmd  # noqa: E402,F401
 from darl.cli import verify_cmd  # noqa: E402,F401
+from darl.cli import demo_cmd, eval_cmd, report_cmd  # noqa: E402,F401
 from darl.cli import score_cmd  # noqa: E402,F401
 
 
