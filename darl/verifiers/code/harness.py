@@ -39,7 +39,6 @@ import json
 import os
 import resource
 import select
-import shutil
 import signal
 import sys
 import time
@@ -114,6 +113,8 @@ def set_up(job):
     workdir = job["workdir"]
     os.chdir(workdir)
     os.umask(0o077)
+    for path in reversed(job.get("sys_path") or ()):
+        sys.path.insert(0, path)
     limits = job.get("limits") or {}
     _set_limit(resource.RLIMIT_AS, limits.get("memory_bytes"))
     _set_limit(resource.RLIMIT_NOFILE, limits.get("open_files"))
@@ -554,6 +555,8 @@ def _wipe(path):
                         except OSError:
                             pass
                 os.chmod(full, 0o700)
+                import shutil  # only when a program left a directory: keeps start-up light
+
                 shutil.rmtree(full, ignore_errors=True)
             else:
                 os.unlink(full)

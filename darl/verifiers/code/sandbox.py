@@ -46,6 +46,10 @@ LEVELS: tuple[Isolation, ...] = ("bwrap", "namespaces", "rlimits")
 
 HARNESS_PATH = Path(__file__).with_name("harness.py")
 SANDBOX_HARNESS = "/run/darl/harness.py"
+SANDBOX_SITE = "/run/darl/site"
+# Pure-Python packages that programs may import inside the sandbox, copied from darl's own environment (the
+# system Python has only the standard library). LeetCode reference solutions use sortedcontainers.
+DEFAULT_PACKAGES = ("sortedcontainers",)
 SANDBOX_TMP = "/tmp"
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -140,11 +144,35 @@ def kill_uid_and_wait(uid: int, timeout_s: float = 2.0) -> int:
         time.sleep(0.002)
 
 
+def stage_packages(names: tuple[str, ...]) -> str | None:
+    """Copies the named pure-Python packages (those importable here) into a world-readable directory that the
+    sandbox puts on `sys.path`; None when there is nothing to stage. A copy, because darl's own environment may
+    sit where an unprivileged uid cannot read (a pyenv under /root)."""
+    import importlib.util
+
+    found = []
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            found.append((name, list(spec.submodule_search_locations)[0]))
+    if not found:
+        return None
+    site = tempfile.mkdtemp(prefix="darl-sandbox-site-")
+    for name, location in found:
+        shutil.copytree(location, os.path.join(site, name), ignore=shutil.ignore_patterns("__pycache__"))
+    for root, dirs, files in os.walk(site):
+        os.chmod(root, 0o755)
+        for file in files:
+            os.chmod(os.path.join(root, file), 0o644)
+    return site
+
+
 class Sandbox:
     """Launches the harness for jobs at one isolation level. Thread-safe: each call uses the slot it is given."""
 
     def __init__(self, isolation: Isolation, *, limits: Limits = Limits(), python: str = SYSTEM_PYTHON,
-                 startup_s: float = 20.0, jobs_per_sandbox: int = 256) -> None:
+                 startup_s: float = 20.0, jobs_per_sandbox: int = 256,
+                 packages: tuple[str, ...] = DEFAULT_PACKAGES) -> None:
         if jobs_per_sandbox < 1:
             raise ValueError(f"jobs_per_sandbox must be at least 1, got {jobs_per_sandbox}")
         self.isolation = isolation
@@ -154,6 +182,7 @@ class Sandbox:
         self.jobs_per_sandbox = jobs_per_sandbox
         self.is_root = os.geteuid() == 0
         self._processes: dict[int, _HarnessProcess] = {}
+        self._site = stage_packages(packages)
 
     @property
     def separate_uids(self) -> bool:
@@ -181,7 +210,9 @@ class Sandbox:
                 "--ro-bind-try", "/etc/localtime", "/etc/localtime",
                 "--proc", "/proc", "--dev", "/dev",
                 "--size", str(tmp_bytes), "--perms", "0700", "--tmpfs", SANDBOX_TMP,
+                "--perms", "0755", "--dir", "/run", "--perms", "0755", "--dir", os.path.dirname(SANDBOX_HARNESS),
                 "--ro-bind", str(HARNESS_PATH), SANDBOX_HARNESS,
+                *(["--ro-bind", self._site, SANDBOX_SITE] if self._site else []),
                 "--chdir", SANDBOX_TMP, "--", self.python, "-I", "-B", SANDBOX_HARNESS]
         return cmd
 
@@ -203,8 +234,10 @@ class Sandbox:
         elif not self.is_root and self.isolation != "none":
             # Under the caller's own uid the limit counts the caller's other processes too.
             processes = len(_processes_of(os.geteuid())) + self.limits.processes
+        site = SANDBOX_SITE if self.isolation == "bwrap" else self._site
         return {
             "workdir": workdir,
+            "sys_path": [site] if self._site else [],
             "limits": {"memory_bytes": self.limits.memory_bytes, "processes": processes,
                        "open_files": self.limits.open_files, "file_bytes": self.limits.file_bytes,
                        "stack_bytes": self.limits.stack_bytes},
@@ -272,6 +305,9 @@ class Sandbox:
         for index in list(self._processes):
             process = self._processes.pop(index)
             process.close()
+        if self._site is not None:
+            shutil.rmtree(self._site, ignore_errors=True)
+            self._site = None
 
 
 class _HarnessProcess:
@@ -375,9 +411,8 @@ class _HarnessProcess:
                 self.proc.stdin.close()
             except OSError:
                 pass
-            try:
-                self.proc.wait(timeout=0.5)
-            except subprocess.TimeoutExpired:
+            deadline = time.monotonic() + 0.5
+            while self._next_event(deadline) is not None:  # its stdout closes when it exits (no polling)
                 pass
         for kill, target in ((os.killpg, self.proc.pid), (os.kill, self.proc.pid)):
             try:
