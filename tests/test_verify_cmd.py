@@ -114,6 +114,9 @@ def test_verify_row_conversion():
     assert assert_program("def check(c):\n    assert c(1) == 1\n", "f").rstrip().endswith("check(f)")
     already = "def check(c):\n    assert c(1) == 1\n\ncheck(Solution().f)\n"
     assert assert_program(already, "g") == already
+    lcb_style = {"domain": "code", "response": "", "metadata": json.dumps({"func_name": "f"}),
+                 "tests": json.dumps([{"input": "1", "output": "1", "testtype": "functional"}])}
+    assert problem_from_verify_row(lcb_style, 1)[0].tests.func_name == "f"
     problem, _ = problem_from_verify_row({"domain": "code", "response": "", "tests": ["assert f(1) == 2"]}, 1)
     assert problem.tests.asserts == ("assert f(1) == 2",)
     with pytest.raises(RowError, match="needs `tests`"):

@@ -3,7 +3,8 @@
 A row is one JSON object with `domain` ("math" or "code") and `response`, and
 - math: `answer`, the reference (LaTeX or plain text, or a number);
 - code: either `tests`, a list of {"input", "output", "testtype"} (testtype "stdin" or "functional",
-  LiveCodeBench style; a JSON string holding that list is accepted too) with `func_name` for functional tests,
+  LiveCodeBench style; a JSON string holding that list is accepted too) with `func_name` for functional tests
+  (or inside a `metadata` object / JSON text, as in LiveCodeBench's hub rows),
   or `test`, assert-style test source (HumanEval's `check(candidate)`, MBPP asserts, a LeetCode check program)
   with an optional `entry_point` (HumanEval: `check(<entry_point>)` is appended when the source defines `check`
   but never calls it) and an optional `prelude` run before the response's code.
@@ -31,6 +32,17 @@ def assert_program(test: str, entry_point: str | None) -> str:
     return test
 
 
+def _func_name_from_metadata(metadata: Any) -> str | None:
+    """LiveCodeBench's hub rows keep `func_name` inside a `metadata` object or JSON text."""
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except json.JSONDecodeError:
+            return None
+    name = metadata.get("func_name") if isinstance(metadata, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
+
+
 def _code_tests(row: Mapping[str, Any]) -> CodeTests:
     time_limit = row.get("time_limit_s")
     if time_limit is not None and (not isinstance(time_limit, (int, float)) or time_limit <= 0):
@@ -49,6 +61,8 @@ def _code_tests(row: Mapping[str, Any]) -> CodeTests:
                              prelude=prelude, time_limit_s=time_limit)
         io = io_tests(cases, "stdin", "tests")
         func_name = row.get("func_name")
+        if func_name is None:
+            func_name = _func_name_from_metadata(row.get("metadata"))
         if any(t.testtype == "functional" for t in io) and not (isinstance(func_name, str) and func_name.strip()):
             raise RowError("func_name", "functional tests need the name of the function or method to call")
         return CodeTests(io=io, func_name=func_name if isinstance(func_name, str) else None, prelude=prelude,
