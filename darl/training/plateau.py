@@ -15,6 +15,7 @@ written to the stage manifest.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
@@ -44,7 +45,9 @@ def improvement_test(previous: Sequence[float], recent: Sequence[float], min_imp
     diff = float(rec.mean() - prev.mean())
     if np.allclose(prev, prev[0]) and np.allclose(rec, rec[0]):
         return diff, 0.0 if diff > min_improvement else 1.0
-    result = stats.ttest_ind(rec - min_improvement, prev, equal_var=False, alternative="greater")
+    with warnings.catch_warnings():  # near-constant windows: scipy warns about precision, the p-value is still usable
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = stats.ttest_ind(rec - min_improvement, prev, equal_var=False, alternative="greater")
     p = float(result.pvalue)
     return diff, 1.0 if math.isnan(p) else p
 

@@ -102,6 +102,13 @@ class StageSpec(_Strict):
     carry_optimizer: bool = Field(True, description="Start from the previous stage's AdamW moments (ignored in stage 1).")
     carry_scheduler: bool = Field(False, description="Continue the previous stage's LR schedule position.")
 
+    @model_validator(mode="after")
+    def _streams_unique(self) -> StageSpec:
+        streams = [c.stream for c in self.mix]
+        if len(set(streams)) != len(streams):
+            raise ValueError(f"each (domain, level) may appear once in a stage's mix, got {streams}")
+        return self
+
 
 class OnlineDifficultySettings(_Strict):
     """Per-prompt pass-rate tracking from the rollouts training already makes (no extra generation)."""

@@ -31,6 +31,7 @@ from darl.training.data import LeveledProblem, Split, heldout_split, load_levels
 from darl.training.metrics import MetricsJsonlCallback, truncate_jsonl
 from darl.training.online_difficulty import OnlineDifficulty
 from darl.training.plateau import decide
+from darl.training.progress import RichStageProgress
 from darl.training.recipe import Recipe, save_resolved
 from darl.training.rewards import reward_functions
 from darl.training.sampler import LevelDomainSampler
@@ -128,6 +129,7 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
               verifier: Verifier) -> dict[str, Any]:
     """Train one stage; returns its manifest (also written to the stage directory)."""
     from accelerate import PartialState
+    from transformers.trainer_callback import ProgressCallback
 
     stage = recipe.stages[index]
     settings = recipe.stage_settings(index)
@@ -170,6 +172,8 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
                                     (lambda h: decide(h, plateau)) if plateau else None)
     trainer.add_callback(validation)
     trainer.add_callback(MetricsJsonlCallback(out / "metrics.jsonl", index + 1, stage.name, step_offset))
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(RichStageProgress(f"stage {index + 1}/{len(recipe.stages)} {stage.name}"))
 
     started = time.time()
     if checkpoint is not None:

@@ -53,10 +53,19 @@ class DarlGRPOTrainer(GRPOTrainer):
         self.carry_scheduler = carry_scheduler
         self.validation_history: list[tuple[int, float]] = []
         self.extra_state: dict[str, Any] = {}
+        self._rng_checkpoint: Path | None = None
 
     # -- data ----------------------------------------------------------------------------------------------------
     def _get_train_sampler(self, dataset: Any = None) -> LevelDomainSampler:
         return self.darl_sampler
+
+    def _generate_and_score_completions(self, inputs):  # noqa: ANN001 (TRL signature)
+        if self._rng_checkpoint is not None and self.model.training:
+            # HF restores the RNG before it builds the data-loader iterator, which draws a seed from the torch RNG;
+            # restoring again right before the first rollouts makes them those of the uninterrupted run.
+            self._load_rng_state(str(self._rng_checkpoint))
+            self._rng_checkpoint = None
+        return super()._generate_and_score_completions(inputs)
 
     # -- rewards -> tracker, metrics, consumed log -----------------------------------------------------------------
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):  # noqa: ANN001 (TRL signature)
@@ -130,6 +139,7 @@ class DarlGRPOTrainer(GRPOTrainer):
         self.darl_sampler.load_state(state["sampler"])
         self.tracker.load_state_dict(state["tracker"])
         self.validation_history = [tuple(x) for x in state["validation_history"]]
+        self._rng_checkpoint = checkpoint
 
     # -- stage carry-over --------------------------------------------------------------------------------------------
     def create_scheduler(self, num_training_steps: int, optimizer: torch.optim.Optimizer | None = None):
