@@ -259,3 +259,24 @@ def test_kill_9_then_resume_loses_and_repeats_nothing(tmp_path: Path) -> None:
     # nothing finished before the kill was generated again; at most the batches in flight were redone
     assert len(second_run) == 10 - len(finished)
     assert len(first_run) <= len(finished) + 2
+
+
+@pytest.mark.slow
+def test_code_benchmarks_through_the_sandbox(tmp_path: Path, verifier) -> None:
+    """HumanEval references pass in the real sandbox, a stub fails; LiveCodeBench gets its breakdowns."""
+    humaneval = load_benchmark("humaneval")[:6]
+    lcb = load_benchmark("livecodebench")[:4]
+    table = {}
+    for j, p in enumerate(humaneval):
+        stub = p.prompt + "    return None\n"
+        table[user_message(p)] = [f"```python\n{p.metadata['reference_solution']}\n```" if j % 2 == 0 else
+                                  f"```python\n{stub}\n```", f"```python\n{stub}\n```"]
+    for p in lcb:
+        table[user_message(p)] = "```python\nprint()\n```"
+    data = evaluate(FakeGenerator(table, name="code-mix"), {"humaneval": humaneval, "livecodebench": lcb}, tmp_path,
+                    EvalSettings(samples=2), verifier=verifier).data
+    he = data["benchmarks"]["humaneval"]
+    assert he["pass@1"]["mean"] == pytest.approx(0.25)  # 3 problems x 1 of 2 samples right
+    assert he["pass@k"]["2"] == pytest.approx(0.5)
+    assert data["benchmarks"]["livecodebench"]["pass@1"]["mean"] == 0.0
+    assert set(data["benchmarks"]["livecodebench"]["breakdowns"]) == {"platform", "difficulty"}
