@@ -114,7 +114,7 @@ def last_boxed(text: str) -> str | None:
         start = prev[0]
     if len(parts) == 1:
         return parts[0]
-    return ", ".join(reversed(parts))
+    return ", ".join(p for p in reversed(parts) if p.strip())
 
 
 def has_unclosed_box(text: str) -> bool:
