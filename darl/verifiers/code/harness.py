@@ -35,6 +35,7 @@ Test kinds (LiveCodeBench semantics for the first two, lcb_runner/evaluation/tes
   when the test source finishes without raising.
 """
 
+import errno
 import json
 import os
 import resource
@@ -302,6 +303,8 @@ def child_main(ctx, test, result_fd):
         record = _failure("wrong answer", exc)
     except RecursionError as exc:
         record = _failure("runtime error", exc)
+    except OSError as exc:  # Python ignores SIGXFSZ: a write past RLIMIT_FSIZE raises EFBIG instead
+        record = _failure("output limit" if exc.errno == errno.EFBIG else "runtime error", exc)
     except BaseException as exc:  # the program under test may raise anything, SystemExit included
         record = _failure("runtime error", exc)
     try:

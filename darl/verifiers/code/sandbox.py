@@ -206,7 +206,8 @@ class Sandbox:
         python_prefix = os.path.dirname(os.path.dirname(os.path.realpath(self.python)))
         if not (python_prefix + "/").startswith("/usr/"):
             cmd += ["--ro-bind", python_prefix, python_prefix]  # an interpreter outside /usr (must be world-readable)
-        cmd += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+        cmd += ["--perms", "0755", "--dir", "/etc",
+                "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
                 "--ro-bind-try", "/etc/localtime", "/etc/localtime",
                 "--proc", "/proc", "--dev", "/dev",
                 "--size", str(tmp_bytes), "--perms", "0700", "--tmpfs", SANDBOX_TMP,
