@@ -62,3 +62,25 @@ def test_code_benchmark_copies_found_and_boilerplate_ignored():
     result = decontaminate(train, {"livecodebench": lcb})
     assert [(m.train_id, m.benchmark_id) for m in result.removed] == [("t/copy", copied.id)]
     assert [p.id for p in result.kept] == ["t/boiler"]
+
+
+def test_shared_template_with_other_answer_is_not_flagged():
+    bench = [Problem(id="b/ellipse", domain="math", answer="1260",
+                     prompt="Determine the number of ways to arrange the letters of the word ELLIPSE.")]
+    train = [Problem(id="t/radii", domain="math", answer="60",
+                     prompt="Determine the number of ways to arrange the letters of the word RADII."),
+             Problem(id="t/copy", domain="math", answer="\\boxed{1,260}",  # same answer, written differently
+                     prompt="Determine the number of ways to arrange the letters of the word ELLIPSE, please.")]
+    result = decontaminate(train, {"b": bench})
+    assert [m.train_id for m in result.removed] == ["t/copy"]
+
+
+def test_leetcode_copy_without_examples_matches_livecodebench():
+    lcb = load_benchmark("livecodebench", start=None, end=None, platform="leetcode")
+    leetcode = load_problems(FIXTURES / "leetcode" / "leetcode_test_200.json")
+    result = decontaminate(leetcode, {"livecodebench": lcb})
+    assert len(result.removed) >= 100  # DeepCoder's LeetCode test problems are recent contests
+    by_id = {p.id: p for p in lcb}
+    first = result.removed[0]
+    method = next(p for p in leetcode if p.id == first.train_id).metadata["method"]
+    assert by_id[first.benchmark_id].tests.func_name == method  # the same LeetCode problem

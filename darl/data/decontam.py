@@ -6,10 +6,17 @@ markup is ignored). A training problem T matches benchmark problem B when the n-
 training prompt still matches, and so does a training problem copied from inside a longer benchmark statement.
 Texts shorter than `n` words are matched by containment of their whole word sequence (at least 3 words).
 
-Numbers must agree too: when the benchmark problem has numbers, at least 80% of them (as a multiset) must appear
-in the training problem. Templated problems ("the quadratic x^2-20x+36 can be written in the form (x+b)^2+c")
-share most of their words with a benchmark problem yet are different problems when their numbers differ.
-N-grams made only of numbers are ignored (long digit runs in test data match by chance).
+Numbers must agree too: at least 80% of the numbers (as multisets) of the side with fewer numbers must appear in
+the other (a LeetCode copy without its examples still matches the full LiveCodeBench statement). Templated
+problems ("the quadratic x^2-20x+36 can be written in the form (x+b)^2+c") share most of their words with a
+benchmark problem yet are different problems when their numbers differ. N-grams made only of numbers are ignored
+(long digit runs in test data match by chance).
+
+Answers must agree for a weaker match: a math training problem whose overlap is below `strong_overlap` (0.95)
+matches a math benchmark problem only if their reference answers agree once formatting is removed; a
+near-verbatim copy matches whatever its answer says. Olympiad problems share long preambles ("let a, b, c, d be
+positive real numbers. find the minimum value of"), and "arrange the letters of the word RADII" is not "... of the
+word ELLIPSE"; a copy of the benchmark problem keeps its answer.
 
 Boilerplate: an n-gram found in more than `max_df` (default 10) benchmark problems ("the input is given from
 standard input in the following format" in every AtCoder task) is ignored on both sides, so shared templates do
@@ -23,7 +30,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from darl.data.text import normalize, numbers, words
+from darl.data.text import answer_key, normalize, numbers, words
 from darl.records import Problem
 
 
@@ -60,8 +67,9 @@ def ngrams(word_list: Sequence[str], n: int) -> set[tuple[str, ...]]:
 
 
 def number_agreement(benchmark_numbers: Counter[str], train_numbers: Counter[str]) -> float:
-    """The share of the benchmark problem's numbers (multiset) found in the training problem; 1.0 when it has none."""
-    total = sum(benchmark_numbers.values())
+    """The numbers (multisets) the two problems share, as a share of the side with fewer numbers; 1.0 when either
+    has none. The smaller side, because one copy may leave out the examples and constraints the other shows."""
+    total = min(sum(benchmark_numbers.values()), sum(train_numbers.values()))
     return 1.0 if total == 0 else sum((benchmark_numbers & train_numbers).values()) / total
 
 
@@ -69,13 +77,15 @@ class EvalIndex:
     """An n-gram index over evaluation problems: `matches(text)` -> the benchmark problems a text overlaps."""
 
     def __init__(self, eval_sets: Mapping[str, Sequence[Problem]], *, n: int = 8, min_overlap: float = 0.5,
-                 max_df: int = 10, min_number_agreement: float = 0.8) -> None:
+                 max_df: int = 10, min_number_agreement: float = 0.8, strong_overlap: float = 0.95) -> None:
         if n < 2:
             raise ValueError(f"n must be >= 2, got {n}")
         if not 0 < min_overlap <= 1:
             raise ValueError(f"min_overlap must be in (0, 1], got {min_overlap}")
         self.n, self.min_overlap, self.min_number_agreement = n, min_overlap, min_number_agreement
+        self.strong_overlap = strong_overlap
         self.keys: list[tuple[str, str]] = []
+        self.answers: list[str | None] = []
         self.numbers: list[Counter[str]] = []
         postings: dict[tuple[str, ...], list[int]] = defaultdict(list)
         self.short: list[tuple[int, str]] = []
@@ -83,6 +93,7 @@ class EvalIndex:
             for problem in problems:
                 key = len(self.keys)
                 self.keys.append((name, problem.id))
+                self.answers.append(answer_key(problem.answer) if problem.answer is not None else None)
                 text = normalize(problem.prompt)
                 self.numbers.append(Counter(numbers(text)))
                 word_list = words(text)
@@ -96,9 +107,14 @@ class EvalIndex:
         self.postings = {g: keys for g, keys in postings.items() if g not in self.boilerplate}
         self.size = Counter(k for keys in self.postings.values() for k in keys)
 
-    def matches(self, text: str) -> list[tuple[int, float, int, str]]:
+    def _answers_allow(self, key: int, overlap: float, answer: str | None) -> bool:
+        bench_answer = self.answers[key]
+        return overlap >= self.strong_overlap or answer is None or bench_answer is None or answer == bench_answer
+
+    def matches(self, text: str, answer: str | None = None) -> list[tuple[int, float, int, str]]:
         """(benchmark key, overlap, shared n-grams, example n-gram) for every benchmark problem `text` matches,
-        best first."""
+        best first. `answer`: the training problem's reference answer (math), checked for weaker matches."""
+        answer = answer_key(answer) if answer is not None else None
         text = normalize(text)
         word_list = words(text)
         text_numbers = Counter(numbers(text))
@@ -113,13 +129,13 @@ class EvalIndex:
                     example.setdefault(key, gram)
             for key, count in shared.items():
                 overlap = count / min(len(grams), self.size[key])
-                if overlap >= self.min_overlap and \
+                if overlap >= self.min_overlap and self._answers_allow(key, overlap, answer) and \
                         number_agreement(self.numbers[key], text_numbers) >= self.min_number_agreement:
                     found.append((key, round(overlap, 4), count, " ".join(example[key])))
         if self.short:
             padded = " " + " ".join(word_list) + " "
             for key, needle in self.short:
-                if needle in padded and \
+                if needle in padded and self._answers_allow(key, 0.0, answer) and \
                         number_agreement(self.numbers[key], text_numbers) >= self.min_number_agreement:
                     found.append((key, 1.0, 1, needle.strip()))
         return sorted(found, key=lambda m: (-m[1], -m[2]))
@@ -127,14 +143,14 @@ class EvalIndex:
 
 def decontaminate(problems: Sequence[Problem], eval_sets: Mapping[str, Sequence[Problem]], *, n: int = 8,
                   min_overlap: float = 0.5, max_df: int = 10, min_number_agreement: float = 0.8,
-                  progress: Callable[[int], None] | None = None) -> DecontamResult:
+                  strong_overlap: float = 0.95, progress: Callable[[int], None] | None = None) -> DecontamResult:
     """Split `problems` into those that overlap no problem of `eval_sets` (benchmark name -> problems) and
     the matches of those that do."""
     index = EvalIndex(eval_sets, n=n, min_overlap=min_overlap, max_df=max_df,
-                      min_number_agreement=min_number_agreement)
+                      min_number_agreement=min_number_agreement, strong_overlap=strong_overlap)
     result = DecontamResult(kept=[])
     for count, problem in enumerate(problems, start=1):
-        found = index.matches(problem.prompt)
+        found = index.matches(problem.prompt, problem.answer)
         if not found:
             result.kept.append(problem)
         else:

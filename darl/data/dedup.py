@@ -24,7 +24,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from darl.data.text import normalize, numbers, tokens
+from darl.data.text import answer_key, normalize, numbers, tokens
 from darl.records import Problem
 
 _PRIME = np.uint64((1 << 31) - 1)
@@ -82,7 +82,7 @@ class MinHasher:
 
 
 def _answer_key(problem: Problem) -> str | None:
-    return "".join(tokens(normalize(problem.answer))) if problem.answer is not None else None
+    return answer_key(problem.answer) if problem.answer is not None else None
 
 
 def _test_key(problem: Problem) -> frozenset[str]:

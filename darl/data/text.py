@@ -41,3 +41,14 @@ def words(normalized: str) -> list[str]:
 def numbers(normalized: str) -> tuple[str, ...]:
     """The numbers of normalised text, sorted: two problems with different numbers are different problems."""
     return tuple(sorted(_NUMBER.findall(normalized)))
+
+
+_ANSWER_NOISE = re.compile(r"\\(?:left|right|displaystyle|!|,|;|:)|[{}\s$]|\\text|\\mathrm|\\mathbf")
+
+
+def answer_key(answer: str) -> str:
+    """A reference answer with its formatting removed, so that `\\frac{1}{3}`, `\\dfrac13` and `\\frac 13` agree.
+    Equal keys mean equal answers; different keys may still be equal values (0.5 and 1/2): callers use this only
+    to confirm a match, never to tell two problems apart on its own."""
+    text = normalize(answer).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    return _ANSWER_NOISE.sub("", text).rstrip(".")
