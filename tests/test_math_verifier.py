@@ -84,6 +84,32 @@ def test_aime_answers_of_other_problems_are_rejected(verifier):
     assert passed == []
 
 
+def _one_digit_changed(answer: str) -> str | None:
+    digits = [i for i, c in enumerate(answer) if c.isdigit()]
+    if not digits:
+        return None
+    i = digits[len(digits) // 2]
+    return answer[:i] + str((int(answer[i]) + 3) % 10) + answer[i + 1:]
+
+
+def test_reformatted_answers_pass_and_near_misses_fail(verifier):
+    """Every MATH-500 answer (first 120) rewritten the way models write it still passes; the same answer with one
+    digit changed fails (answers with unit text left aside: 'inches^2' -> 'inches^5' is not a different answer)."""
+    rows = _rows("math500")[:120]
+    golds, responses, want = [], [], []
+    for r in rows:
+        a = r["answer"]
+        rewritten = a.replace("\\dfrac", "\\frac").replace("\\left", "").replace("\\right", "") + "."
+        golds.append(a), responses.append(f"Thus the answer is $\\boxed{{{rewritten}}}$"), want.append(True)
+        wrong = _one_digit_changed(a)
+        if wrong is not None and "\\mbox" not in a and "\\text" not in a:
+            golds.append(a), responses.append(f"\\boxed{{{wrong}}}"), want.append(False)
+    verdicts = verifier.verify_answers(golds, responses)
+    wrong = [(g, r) for g, r, w, v in zip(golds, responses, want, verdicts) if v.passed != w]
+    assert wrong == []
+    assert sum(not w for w in want) > 80
+
+
 def test_amc_float_answers(verifier):
     verdicts = verifier.verify_answers(["27.0", "27.0", "36.0", "0.5"],
                                        ["so \\boxed{27}", "\\boxed{\\textbf{(C) } 27}", "\\boxed{35}", "\\boxed{\\frac12}"])
@@ -191,6 +217,10 @@ CASES: list[tuple[str, str, bool]] = [
     (r"\boxed{2021}", r"\pm 2021", False),
     (r"\boxed{33.3}", r"\frac{100}{3}", False),
     (r"\boxed{0.3333333}", r"\frac{1}{3}", True),
+    # numbers in a base: Math-Verify drops the subscript
+    (r"\boxed{204_9}", "204_5", False),
+    (r"\boxed{204_{5}}", "204_5", True),
+    (r"\boxed{1011_2}", "1011_{2}", True),
     # ordinary equivalences both must keep
     (r"\boxed{3\sqrt{2}}", r"\sqrt{18}", True),
     (r"\boxed{x^2+2x+1}", "(x+1)^2", True),

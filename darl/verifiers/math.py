@@ -141,6 +141,10 @@ def plan_check(gold_answer: str, response: str) -> _Plan:
                 return _Plan(_PASS if decided else _WRONG)
         return _Plan(payload=(gold.choice_value, (pred,), None, gold_number is not None))
 
+    gold_base, pred_base = ans.base_number(gold.text), ans.base_number(pred)
+    if gold_base is not None and pred_base is not None:
+        return _Plan(_PASS if gold_base == pred_base else _WRONG)
+
     candidates = [pred]
     split = ans.split_choice(pred)
     if split is not None:  # '\textbf{(C)}\ 27' against the value 27: compare the value

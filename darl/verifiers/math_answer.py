@@ -369,6 +369,17 @@ def split_choice(answer: str) -> tuple[str, str] | None:
 # ----------------------------------------------------------------------------------------------------------------
 # Numbers decided without sympy
 
+_BASE_NUMBER = re.compile(r"\s*([0-9A-F]*\d[0-9A-F]*)\s*_\s*\{?\s*(\d{1,2})\s*\}?\s*")
+
+
+def base_number(answer: str) -> tuple[str, int] | None:
+    """(digits, base) for a number written in a base, like `204_5` or `1011_{2}`; None otherwise.
+    Math-Verify drops the subscript, so it calls 204_5 equal to 204_9."""
+    m = _BASE_NUMBER.fullmatch(answer)
+    if not m or not 2 <= int(m.group(2)) <= 36:
+        return None
+    return m.group(1).lstrip("0") or "0", int(m.group(2))
+
 _PLAIN_NUMBER = re.compile(r"[+-]?\d{1,300}(?:\.\d{1,300})?|[+-]?\.\d{1,300}")
 _FRACTION = re.compile(r"([+-]?)\s*\\[dt]?frac\s*\{\s*([+-]?\d{1,300})\s*\}\s*\{\s*(\d{1,300})\s*\}")
 _SLASH = re.compile(r"([+-]?\d{1,300})\s*/\s*(\d{1,300})")
