@@ -35,11 +35,12 @@ def to_png(fig) -> str:
 
 def _shade_stages(ax, spans: Sequence[StageSpan], label: bool) -> None:
     for index, span in enumerate(spans):
-        ax.axvspan(span.start, max(span.end, span.start + 1e-9), color=STAGE_SHADES[index % 2], zorder=0)
+        # steps are whole numbers: a stage covers [start - 0.5, end + 0.5], so neighbouring stages touch
+        ax.axvspan(span.start - 0.5, span.end + 0.5, color=STAGE_SHADES[index % 2], zorder=0)
         if index > 0:
-            ax.axvline(span.start, color="#555555", linestyle="--", linewidth=1, zorder=1)
+            ax.axvline(span.start - 0.5, color="#555555", linestyle="--", linewidth=1, zorder=1)
         if label:
-            ax.annotate(span.name, xy=(span.start, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -12),
+            ax.annotate(span.name, xy=(span.start - 0.5, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -12),
                         textcoords="offset points", fontsize=8, color="#333333")
 
 

@@ -36,17 +36,21 @@ th { background: #f5f5f7; } td.l, th.l { text-align: left; }
 img { max-width: 100%; } code { background: #f5f5f7; padding: 1px 4px; border-radius: 3px; }
 """
 
+# Panels of the training figure: (title, regular expressions a key must match, searched in the lower-cased key).
+# darl train's names come first (docs/metrics.md); the looser patterns catch other loggers' names.
 PANEL_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Reward", ("train/reward", "reward")),
-    ("Validation score", ("val/", "validation", "stage/val")),
-    ("Zero-variance share (groups with no gradient)", ("zero_var", "zero_std", "frac_reward_zero")),
-    ("Response length (tokens)", ("length", "tokens")),
-    ("Truncation rate", ("trunc", "clipped_ratio")),
-    ("KL to reference", ("kl",)),
-    ("Entropy", ("entropy",)),
-    ("Clip fraction", ("clip",)),
-    ("Learning rate", ("learning_rate", "/lr")),
-    ("Online difficulty", ("online",)),
+    ("Reward", (r"^train/reward$", r"^levels/.+/reward_mean$", r"^train/rewards/.+/mean$", r"(^|/)reward(_mean)?$")),
+    ("Validation score (held-out greedy accuracy)", (r"^stage/val_accuracy$", r"(^|/)val(idation)?[/_]")),
+    ("Zero-variance share (groups with no gradient)", (r"zero_variance", r"frac_reward_zero_std")),
+    ("Pass rate per level", (r"^levels/.+/pass_rate$",)),
+    ("Response length (tokens)", (r"^train/completions/mean_length$", r"^levels/.+/response_length$",
+                                  r"(^|/)(mean_)?(response_)?length$")),
+    ("Truncation rate", (r"^train/completions/clipped_ratio$", r"^levels/.+/truncation_rate$", r"trunc")),
+    ("KL to reference", (r"(^|/)kl$",)),
+    ("Entropy", (r"(^|/)entropy$",)),
+    ("Clip fraction", (r"^train/clip_ratio/region_mean$", r"(^|/)clip_(ratio|frac)[a-z_]*$")),
+    ("Learning rate", (r"learning_rate$", r"(^|/)lr$")),
+    ("Online difficulty", (r"online", r"^stage/prompts_(always|never)_solved$")),
 )
 MAX_LINES = 8
 
@@ -161,21 +165,38 @@ def _fmt(value: Any) -> str:
 # ---------------------------------------------------------------------------------------------------- training
 
 
-def classify(keys: Sequence[str]) -> list[tuple[str, list[str]]]:
-    """Group metric keys into titled panels by name (first matching rule wins); the rest by namespace."""
+def classify(keys: Sequence[str]) -> tuple[list[tuple[str, list[str]]], list[str]]:
+    """Group metric keys into the titled panels of `PANEL_RULES` (first matching rule wins, in rule order); return
+    the panels and the keys no rule claimed (shown as a table, not plotted)."""
     panels: dict[str, list[str]] = {}
+    rest: list[str] = []
     for key in keys:
         lowered = key.lower()
-        for title, needles in PANEL_RULES:
-            if any(n in lowered for n in needles):
+        for title, patterns in PANEL_RULES:
+            if any(re.search(pattern, lowered) for pattern in patterns):
                 panels.setdefault(title, []).append(key)
                 break
         else:
-            namespace = key.split("/")[0] if "/" in key else "other"
-            panels.setdefault(f"{namespace}/ (other)", []).append(key)
-    ordered = [(t, panels[t]) for t, _ in PANEL_RULES if t in panels]
-    ordered += [(t, ks) for t, ks in panels.items() if t not in dict(PANEL_RULES)]
-    return ordered
+            rest.append(key)
+    return [(t, panels[t]) for t, _ in PANEL_RULES if t in panels], rest
+
+
+def _other_metrics(rows: Sequence[dict[str, Any]], keys: Sequence[str], spans: Sequence[StageSpan]) -> str:
+    """First and last logged value of each unplotted metric, per stage."""
+    if not keys:
+        return ""
+    steps = global_steps(rows)
+    ranges = [(s.name, s.start, s.end) for s in spans] or [("run", float("-inf"), float("inf"))]
+    body = []
+    for key in keys:
+        data = series(rows, key, steps)
+        cells = []
+        for _, start, end in ranges:
+            values = [v for x, v in zip(data.steps, data.values) if start <= x <= end]
+            cells.append(f"{_fmt(values[0])} &rarr; {_fmt(values[-1])}" if values else "-")
+        body.append([f"<code>{_esc(key)}</code>"] + cells)
+    return ("<details><summary>Other metrics (first &rarr; last value in each stage)</summary>"
+            + _table(["metric"] + [name for name, _, _ in ranges], body) + "</details>")
 
 
 def _panel_series(rows, steps, keys: Sequence[str]) -> dict[str, Series]:
@@ -206,13 +227,14 @@ def section_training(run: RunData) -> tuple[str, list[StageSpan]]:
         return "\n".join(parts), spans
     steps = global_steps(rows)
     keys = numeric_keys(rows)
-    panels = classify(keys)
+    panels, unplotted = classify(keys)
     parts.append(f"<p>{len(rows)} logged steps, {len(keys)} metrics from "
                  + ", ".join(f"<code>{_esc(p.relative_to(run.root))}</code>" for p in run.metrics_paths)
                  + ". Stages are shaded; dashed lines mark where a stage began.</p>")
     main = [(t, _panel_series(rows, steps, ks)) for t, ks in panels
             if not t.startswith("Zero-variance") and not t.startswith("Online")]
     parts.append(_img(plots.curves(main, spans), "training curves"))
+    parts.append(_other_metrics(rows, unplotted, spans))
     parts.append("<h3>Zero-variance share over time</h3>")
     zero = [(t, _panel_series(rows, steps, ks)) for t, ks in panels if t.startswith("Zero-variance")]
     if zero:
@@ -228,7 +250,7 @@ def section_training(run: RunData) -> tuple[str, list[StageSpan]]:
 def section_online(run: RunData, spans: Sequence[StageSpan]) -> str:
     parts = ["<h2>3. Online difficulty estimates</h2>"]
     rows = run.metrics or []
-    online_keys = [k for t, ks in classify(numeric_keys(rows)) if t.startswith("Online") for k in ks] if rows else []
+    online_keys = [k for t, ks in classify(numeric_keys(rows))[0] if t.startswith("Online") for k in ks] if rows else []
     if online_keys:
         steps = global_steps(rows)
         parts.append(_img(plots.curves([("Online difficulty", _panel_series(rows, steps, online_keys))], spans,
