@@ -63,7 +63,7 @@ def prepare_gold(answer: str) -> GoldAnswer:
     choices = ans.choice_letters(text)
     if split is not None:
         choices = frozenset(split[0])
-    return GoldAnswer(text=text, number=ans.exact_number(text), choices=choices,
+    return GoldAnswer(text=text, number=ans.number_in_degrees(text), choices=choices,
                       choice_value=split[1] if split else None, is_number=is_number)
 
 
@@ -151,7 +151,7 @@ def plan_check(gold_answer: str, response: str) -> _Plan:
         candidates.insert(0, split[1])
     if gold.number is not None:
         for candidate in candidates:
-            pred_number = ans.exact_number(candidate)
+            pred_number = ans.number_in_degrees(candidate)
             if pred_number is not None:
                 decided = _numbers_decide(gold.number, pred_number)
                 if decided is True:

@@ -270,7 +270,7 @@ _TEXT_CMD = r"\\(?:text|textbf|textit|textrm|textnormal|mathrm|mathbf|mathit|mbo
 # a number written inside text together with its unit: \text{5 cm}, \text{1.5 hours}
 _TEXT_NUMBER_UNIT = re.compile(_TEXT_CMD + r"\s*\{\s*(-?\d[\d,]*(?:\.\d+)?)\s+([A-Za-z][A-Za-z .]*?)\s*\}")
 # thousands grouped by thin spaces, spaces or `{,}`: 1\,000\,000, 10 000, 1{,}000, 1,\!000
-_GROUP_SEP = r"(?:\\,|\\;|\\:|\\!|\\ |~|\s|\{,\}|,\\!|,)"
+_GROUP_SEP = r"(?:(?:\\,|\\;|\\:|\\!|\\ |~|\{,\}|,\\!|,)\s?|\s)"
 _GROUPED_NUMBER = re.compile(r"(?<![\d.])(\d{1,3})((?:" + _GROUP_SEP + r"\d{3})+)(?![\d])")
 # A leading prose prefix a model sometimes puts in the box
 _ANSWER_PREFIX = re.compile(
@@ -415,6 +415,15 @@ def exact_number(answer: str) -> tuple[Fraction, bool] | None:
             return None
         return Fraction(int(m.group(1)), den), True
     return None
+
+
+_DEGREES = re.compile(r"\s*(?:\^\s*\{?\s*\\circ\s*\}?|\\(?:text|mbox)\{\s*degrees?\s*\})\s*$")
+
+
+def number_in_degrees(answer: str) -> tuple[Fraction, bool] | None:
+    """`exact_number` of an answer that may end in a degree sign (`90^\\circ`, `90 \\text{ degrees}`), which
+    Math-Verify ignores when it compares numbers."""
+    return exact_number(_DEGREES.sub("", answer))
 
 
 def is_plain_number(answer: str) -> bool:
