@@ -1,20 +1,22 @@
-"""The test runner that executes inside the sandbox: one process per response, one forked child per test.
+"""The test runner that executes inside the sandbox: one long-lived process per slot, one forked child per test.
 
 This file is run as a script by the system Python (`/usr/bin/python3`) inside the sandbox, so it imports nothing
-from darl and keeps to the standard library (Python 3.8+). The host (`darl.verifiers.code.sandbox`) writes one JSON
-job on its stdin and reads JSON lines back from its stdout:
+from darl and keeps to the standard library (Python 3.8+). The host (`darl.verifiers.code.sandbox`) writes JSON
+lines on its stdin, a set-up line and then one job (a response's program and its tests) per line, and reads JSON
+lines back from its stdout:
 
     {"event": "ready"}                       set-up done, privileges dropped
     {"event": "start", "i": 3}               test 3 is running (tells the host which test killed us, if one does)
     {"event": "result", "i": 3, ...}         its outcome
-    {"event": "done"}                        every test reported
+    {"event": "done", "dirty": false}        every test of the job reported
 
-Why one process per response and a fork per test: starting Python (and bubblewrap) costs far more than running a
-typical test, so a response's tests share one interpreter, while each test still runs in a fresh forked child of
-its own process group, with its own CPU limit and wall-clock deadline. A test that hangs, crashes, exits early or
-leaves processes behind fails alone; the next test starts from the same clean parent. The candidate's code only
-ever runs in those children, never in this parent, and a child's stdout is a file (stdin tests) or /dev/null,
-so a program cannot write into the result stream.
+Why one process for many tests: starting Python (and bubblewrap) costs far more than running a typical test, so
+tests share one interpreter, while each test still runs in a fresh forked child of its own process group, with
+its own CPU limit and wall-clock deadline. A test that hangs, crashes, exits early or leaves processes behind
+fails alone: after every test everything else of the slot's uid is killed and reaped, and after every job the
+work directory is wiped. The candidate's code only ever runs in those children, never in this parent, so the
+parent's state is the same for every job; a child's stdout is a file (stdin tests) or /dev/null and the result
+stream is closed in it, so a program cannot write into the result stream.
 
 How results stay honest: for stdin and functional tests the expected outputs never enter the sandbox. Children
 return what the program printed or returned and the host compares it with the expected output. Assert-style
@@ -211,6 +213,21 @@ def _open_fd(path, flags, target):
         os.close(fd)
 
 
+def _join_threads():
+    """Waits for the program's non-daemon threads, as the interpreter does at exit (competitive programs often run
+    `main` in a thread with a bigger stack); the test's deadline still bounds the wait."""
+    threading = sys.modules.get("threading")
+    if threading is None:
+        return
+    current = threading.current_thread()
+    for thread in threading.enumerate():
+        if thread is not current and not thread.daemon:
+            try:
+                thread.join()
+            except RuntimeError:
+                pass
+
+
 def _flush_output():
     for stream in (sys.stdout, sys.__stdout__):
         try:
@@ -234,6 +251,7 @@ def _run_stdin(ctx, test):
     namespace = _namespace(ctx, test, "__main__")
     try:
         exec(ctx.program, namespace)
+        _join_threads()
     except SystemExit:
         pass  # LiveCodeBench treats exit() as the end of the program and grades what was printed
     _flush_output()
@@ -270,6 +288,7 @@ def _run_assert(ctx, test):
     except SyntaxError as exc:
         return _failure("invalid test", exc)
     exec(code, namespace)
+    _join_threads()
     return {"ok": True}
 
 

@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -47,9 +48,9 @@ LEVELS: tuple[Isolation, ...] = ("bwrap", "namespaces", "rlimits")
 HARNESS_PATH = Path(__file__).with_name("harness.py")
 SANDBOX_HARNESS = "/run/darl/harness.py"
 SANDBOX_SITE = "/run/darl/site"
-# Pure-Python packages that programs may import inside the sandbox, copied from darl's own environment (the
-# system Python has only the standard library). LeetCode reference solutions use sortedcontainers.
-DEFAULT_PACKAGES = ("sortedcontainers",)
+# Packages that programs may import inside the sandbox, staged from darl's own environment (the system Python has
+# only the standard library): LeetCode reference solutions use sortedcontainers, some contest solutions numpy.
+DEFAULT_PACKAGES = ("sortedcontainers", "numpy")
 SANDBOX_TMP = "/tmp"
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -112,8 +113,9 @@ def _warn_once(key: str, message: str) -> None:
 
 
 def _scrubbed_env(home: str) -> dict[str, str]:
+    # One BLAS/OpenMP thread: each thread counts against the slot's process limit and reserves address space.
     return {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
-            "MALLOC_ARENA_MAX": "2"}
+            "MALLOC_ARENA_MAX": "2", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def _processes_of(uid: int) -> list[int]:
@@ -144,26 +146,43 @@ def kill_uid_and_wait(uid: int, timeout_s: float = 2.0) -> int:
         time.sleep(0.002)
 
 
+def _link_or_copy(source: str, target: str) -> None:
+    """A hard link where possible (no copy of numpy's 70 MB), else a copy. A linked file keeps its own mode, so
+    only world-readable files are linked; never chmod a link (that would change darl's environment)."""
+    try:
+        if os.stat(source).st_mode & 0o444 == 0o444:
+            os.link(source, target)
+            return
+    except OSError:
+        pass
+    shutil.copy2(source, target)
+    os.chmod(target, 0o644)
+
+
 def stage_packages(names: tuple[str, ...]) -> str | None:
-    """Copies the named pure-Python packages (those importable here) into a world-readable directory that the
-    sandbox puts on `sys.path`; None when there is nothing to stage. A copy, because darl's own environment may
-    sit where an unprivileged uid cannot read (a pyenv under /root)."""
+    """Puts the named packages (those importable here, with their `<name>.libs` directory of bundled shared
+    libraries when there is one) in a world-readable directory that the sandbox adds to `sys.path`; None when there
+    is nothing to stage. Staged, not used in place, because darl's own environment may sit where an unprivileged
+    uid cannot read (a pyenv under /root). Compiled packages must match the sandbox's Python version."""
     import importlib.util
 
     found = []
     for name in names:
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.submodule_search_locations:
-            found.append((name, list(spec.submodule_search_locations)[0]))
+            location = list(spec.submodule_search_locations)[0]
+            found.append((name, location))
+            libs = location.rstrip("/") + ".libs"
+            if os.path.isdir(libs):
+                found.append((name + ".libs", libs))
     if not found:
         return None
     site = tempfile.mkdtemp(prefix="darl-sandbox-site-")
     for name, location in found:
-        shutil.copytree(location, os.path.join(site, name), ignore=shutil.ignore_patterns("__pycache__"))
-    for root, dirs, files in os.walk(site):
-        os.chmod(root, 0o755)
-        for file in files:
-            os.chmod(os.path.join(root, file), 0o644)
+        shutil.copytree(location, os.path.join(site, name), copy_function=_link_or_copy,
+                        ignore=shutil.ignore_patterns("__pycache__", "tests"))
+    for root, _dirs, _files in os.walk(site):
+        os.chmod(root, 0o755)  # directories are new; files keep their modes (see _link_or_copy)
     return site
 
 
@@ -183,6 +202,8 @@ class Sandbox:
         self.is_root = os.geteuid() == 0
         self._processes: dict[int, _HarnessProcess] = {}
         self._site = stage_packages(packages)
+        if self._site is not None:  # removed at close(), or when this object goes away without one
+            self._site_finalizer = weakref.finalize(self, shutil.rmtree, self._site, True)
 
     @property
     def separate_uids(self) -> bool:
@@ -307,7 +328,7 @@ class Sandbox:
             process = self._processes.pop(index)
             process.close()
         if self._site is not None:
-            shutil.rmtree(self._site, ignore_errors=True)
+            self._site_finalizer()
             self._site = None
 
 
@@ -447,7 +468,7 @@ def _probe(isolation: Isolation, limits: Limits, python: str, slot: Slot) -> str
             return "util-linux unshare is not installed"
     if not os.access(python, os.X_OK):
         return f"no Python interpreter at {python}"
-    sandbox = Sandbox(isolation, limits=limits, python=python)
+    sandbox = Sandbox(isolation, limits=limits, python=python, packages=())
     job = Job(program="def f(x):\n    return x + 1\n", time_limit_s=10.0,
               tests=[{"kind": "assert", "source": "assert f(1) == 2"},
                      {"kind": "call", "args": [41]}], func_name="f")
