@@ -92,7 +92,8 @@ def _test_key(problem: Problem) -> frozenset[str]:
         return frozenset()
     keys = {f"io:{t.testtype}:{' '.join(t.input.split())}=>{' '.join(t.output.split())}" for t in tests.io}
     for program in tests.asserts:
-        keys |= {"assert:" + " ".join(line.split()) for line in program.splitlines() if line.strip().startswith("assert")}
+        keys |= {"assert:" + " ".join(line.split()) for line in program.splitlines()
+                 if line.strip().startswith("assert")}
     return frozenset(keys)
 
 

@@ -63,7 +63,9 @@ def file_kind(path: Path) -> str:
 
 
 def _open_text(path: Path):
-    return gzip.open(path, "rt", encoding="utf-8") if path.name.lower().endswith(".gz") else open(path, encoding="utf-8")
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
 
 
 def iter_raw_rows(path: str | Path) -> Iterator[RawRow]:
@@ -105,7 +107,7 @@ def _iter_json(path: Path) -> Iterator[RawRow]:
             data = json.load(handle)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON ({exc.msg})", path=path, line=exc.lineno,
-                         hint="a .json file must hold one array of objects; use .jsonl for one object per line") from None
+                         hint="a .json file holds one array of objects; use .jsonl for one object per line") from None
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list)]
         if len(lists) != 1:

@@ -15,7 +15,8 @@ from typing import Any, Mapping
 from darl.data.formats.base import RowContext, RowError, RowFormat, stable_id, text_field
 from darl.records import CodeTests, Problem
 
-DEEPCODER_INSTRUCTION = "Please solve the programming task below using a self-contained code snippet in a markdown code block."
+DEEPCODER_INSTRUCTION = ("Please solve the programming task below using a self-contained code snippet in a markdown "
+                         "code block.")
 
 LEETCODE_PRELUDE = '''\
 from typing import *

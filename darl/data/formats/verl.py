@@ -62,7 +62,10 @@ def to_problem(row: Mapping[str, Any], ctx: RowContext) -> Problem:
         answer, _ = answer_text(row.get("gt_answer", truth), "reward_model.ground_truth")
         solution = None
     question = row.get("question")
-    prompt = question.strip() if isinstance(question, str) and question.strip() else question_from_chat(row.get("prompt"))
+    if isinstance(question, str) and question.strip():
+        prompt = question.strip()
+    else:
+        prompt = question_from_chat(row.get("prompt"))
 
     extra = row.get("extra_info") if isinstance(row.get("extra_info"), dict) else {}
     metadata: dict[str, Any] = {}
