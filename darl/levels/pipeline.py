@@ -1,0 +1,47 @@
+"""The whole `darl levels` step: read the scores (and the problems they were made from), assign levels, write
+the levels file, the dropped list and the calibration report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from darl.errors import InputError
+from darl.levels.assign import LevelAssignment, assign_levels
+from darl.levels.calibration import Calibration, calibrate
+from darl.levels.config import load_config
+from darl.levels.io import write_levels
+from darl.levels.report import write_report
+
+
+def make_levels(scores_path: str | Path, output: str | Path, *, config_path: str | Path | None = None,
+                problems_path: str | Path | None = None) -> tuple[LevelAssignment, Calibration, dict[str, Path]]:
+    """Returns the assignment, its calibration numbers and the paths written (levels, dropped, md, html, ...).
+    Everything is checked (config names, scores, problems) before anything is written."""
+    from darl.data.io import read_problems
+    from darl.levels.io import dropped_path
+    from darl.scoring.table import read_scores
+
+    config = load_config(config_path)
+    assignment = assign_levels(read_scores(scores_path), config)
+    problems = read_problems(problems_path if problems_path is not None else problems_for_scores(scores_path))
+    levels_path = write_levels(assignment, problems, Path(output))
+    calibration = calibrate(assignment)
+    paths = write_report(calibration, config.to_dict(), levels_path)
+    return assignment, calibration, {"levels": levels_path, "dropped": dropped_path(levels_path), **paths}
+
+
+def problems_for_scores(scores_path: str | Path) -> Path:
+    """The problems file a merged scores file was made from, as its shard manifests recorded it (same sha256)."""
+    from darl.scoring.store import file_sha256
+
+    folder = Path(scores_path).parent
+    for manifest in sorted(folder.glob("shard-*/manifest.json")):
+        data = json.loads(manifest.read_text())
+        path = Path(data.get("problems_path", ""))
+        if path.is_file() and file_sha256(path) == data.get("problems_sha256"):
+            return path
+        raise InputError("the problems file this scoring job used is gone or changed", path=path,
+                         hint="pass --problems with the problems file the scores were made from")
+    raise InputError("cannot tell which problems file these scores came from (no shard manifest beside it)",
+                     path=scores_path, hint="pass --problems")
