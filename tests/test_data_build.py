@@ -108,3 +108,12 @@ def test_colliding_source_names_are_refused(tmp_path):
     result = CliRunner().invoke(app, ["data", str(a / "problems.jsonl"), str(b / "a-problems.jsonl"),
                                       "-o", str(tmp_path / "o.parquet"), "--no-decontaminate"])
     assert isinstance(result.exception, InputError) and "NAME=PATH" in str(result.exception)
+
+
+def test_same_ids_from_two_sources_are_refused(tmp_path):
+    row = {"id": "x/1", "domain": "math", "prompt": "What is 1+1?", "answer": "2"}
+    for name in ("one", "two"):
+        (tmp_path / f"{name}.jsonl").write_text(json.dumps(row) + "\n")
+    result = CliRunner().invoke(app, ["data", str(tmp_path / "one.jsonl"), str(tmp_path / "two.jsonl"),
+                                      "-o", str(tmp_path / "o.parquet"), "--no-decontaminate"])
+    assert isinstance(result.exception, InputError) and "'x/1' comes from both" in str(result.exception)

@@ -103,6 +103,13 @@ def build_problems(sources: Sequence[SourceSpec | str], output: str | Path, opti
         raise InputError(f"two sources share the id prefix {clashes[0]!r}, so their ids would collide",
                          hint="name each source: NAME=PATH (for example aime=data/aime/test.jsonl)")
     problems = [p for source in loaded for p in source.problems]
+    owner: dict[str, str] = {}
+    for source in loaded:
+        for problem in source.problems:
+            if problem.id in owner:
+                raise InputError(f"id {problem.id!r} comes from both {owner[problem.id]} and {source.location}",
+                                 hint="ids must be unique across sources; name the sources (NAME=PATH)")
+            owner[problem.id] = source.location
     skipped = [row for source in loaded for row in source.skipped]
 
     dedup_result = None
