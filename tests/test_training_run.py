@@ -63,12 +63,20 @@ stages:
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A finished uninterrupted two-stage run (the reference for the kill-and-resume test)."""
+    import torch
+
     from darl.training.stages import run_recipe
 
+    # One thread: on a shared 2-core machine two threads per tiny forward pass are ~15x slower, not faster.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("train")
     policy, levels = make_tiny_policy(root / "policy"), write_levels(root / "levels.parquet")
     (root / "recipe.yaml").write_text(recipe_text(policy))
-    result = run_recipe(parse_recipe(recipe_text(policy)), levels, root / "run", verifier=DigitStandIn())
+    try:
+        result = run_recipe(parse_recipe(recipe_text(policy)), levels, root / "run", verifier=DigitStandIn())
+    finally:
+        torch.set_num_threads(threads)
     return policy, levels, root, result
 
 
@@ -112,7 +120,7 @@ def _train_cmd(recipe: Path, levels: Path, out: Path, resume: bool = False) -> l
 def test_sigkill_anywhere_then_resume_matches_an_uninterrupted_run(tiny):
     policy, levels, root, _ = tiny
     recipe, ref, killed = root / "recipe.yaml", root / "run", root / "killed"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKENIZERS_PARALLELISM": "false"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(_train_cmd(recipe, levels, killed), env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     stage = killed / "stage-1-first"

@@ -1,8 +1,8 @@
 """The training data of a run: the levels file, the held-out split, and each stage's TRL dataset.
 
 Input: a levels Parquet file written by `darl levels`: the problem columns of `Problem.to_row` plus a `levels` list
-column (ints 1-3; a problem may carry several levels, method.md section 4). Files that carry boolean columns
-`level_1`, `level_2`, `level_3` instead of the list are read too.
+column (level numbers, 1-based; a problem may carry several levels, method.md section 4), as darl.levels.io writes
+it. Files that carry only the boolean columns `level_1`, `level_2`, ... are read too.
 
 Held-out split: for each stage and each mix component, the `validation.per_component` problems with the smallest
 seeded hash are held out of training in *every* stage (levels overlap, so a level-2 validation problem may also be a
@@ -40,10 +40,10 @@ def _levels_of(row: dict[str, Any], path: Path, index: int) -> frozenset[int]:
             raise InputError(f"row {index}: levels must be a list of integers 1-3, got {values!r}", path=path,
                              field="levels") from None
     else:
-        levels = frozenset(k for k in (1, 2, 3) if row.get(f"level_{k}"))
-    bad = [v for v in levels if v not in (1, 2, 3)]
+        levels = frozenset(int(k.split("_")[1]) for k in row if k.startswith("level_") and k[6:].isdigit() and row[k])
+    bad = [v for v in levels if v < 1]
     if bad:
-        raise InputError(f"row {index}: unknown level(s) {bad}", path=path, field="levels", hint="levels are 1, 2, 3")
+        raise InputError(f"row {index}: level numbers start at 1, got {bad}", path=path, field="levels")
     return levels
 
 
@@ -53,7 +53,7 @@ def load_levels(path: str | Path) -> list[LeveledProblem]:
         raise InputError("levels file not found", path=path, hint="write it with `darl levels`")
     table = pq.read_table(path)
     columns = set(table.column_names)
-    if "levels" not in columns and not {"level_1", "level_2", "level_3"} & columns:
+    if "levels" not in columns and not any(c.startswith("level_") for c in columns):
         raise InputError("no 'levels' column (nor level_1/level_2/level_3)", path=path, field="levels",
                          hint="pass the file written by `darl levels`, not the problems or scores file")
     out: list[LeveledProblem] = []

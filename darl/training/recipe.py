@@ -67,7 +67,8 @@ class MixComponent(_Strict):
     """One source of prompts in a stage and its share of every batch."""
 
     domain: Literal["math", "code"] = Field(description="Problem domain.")
-    level: int | None = Field(None, ge=1, le=3, description="Difficulty level (1-3) from the levels file; None = all.")
+    level: int | None = Field(None, ge=1, description="Difficulty level from the levels file (the paper's 1-3, or k "
+                              "of a custom level config); None = every problem of the domain.")
     weight: float = Field(1.0, gt=0, description="Relative share of each batch (math L1 2.1 : code L3 1 in the paper).")
 
     @property
