@@ -19,7 +19,7 @@ def data_command(
                                         "overrides auto-detection."),
     output: Path = typer.Option(..., "-o", "--output", help="The problems file to write (Parquet)."),
     dedup: bool = typer.Option(True, "--dedup/--no-dedup", help="Remove exact and near duplicates."),
-    near_threshold: float = typer.Option(0.8, help="Shingle Jaccard similarity from which a problem is a near "
+    near_threshold: float = typer.Option(0.8, min=0.01, max=1.0, help="Shingle Jaccard similarity from which a problem is a near "
                                          "duplicate (0 < t <= 1)."),
     decontaminate: bool = typer.Option(True, "--decontaminate/--no-decontaminate",
                                        help="Remove problems overlapping an evaluation set."),
@@ -27,8 +27,8 @@ def data_command(
                                                   "against (repeatable; default: all of them)."),
     eval_file: Optional[List[str]] = typer.Option(None, "--eval-file", help="A further evaluation file to check "
                                                   "against (repeatable)."),
-    ngram: int = typer.Option(8, help="Word n-gram length for decontamination."),
-    min_overlap: float = typer.Option(0.5, help="Share of n-grams in common from which a problem is contaminated."),
+    ngram: int = typer.Option(8, min=2, help="Word n-gram length for decontamination."),
+    min_overlap: float = typer.Option(0.5, min=0.01, max=1.0, help="Share of n-grams in common from which a problem is contaminated."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Skip malformed rows (counted, reported and "
                                       "written to <output>.skipped.jsonl) instead of stopping at the first."),
     split: Optional[str] = typer.Option(None, help="Split of Hugging Face datasets (default: train)."),
