@@ -386,10 +386,39 @@ def test_verify_from_threads(verifier):
         t.join(timeout=60)
     assert errors == []
     assert {i: v.passed for i, v in results.items()} == {i: bool(i % 2) for i in range(6)}
-    tower = threading.Thread(target=work, args=(0,))
-    tower.start()
-    tower.join(timeout=60)
-    assert not tower.is_alive()
+
+
+def test_pathological_batch_and_deadline_kill_from_a_thread(verifier):
+    """Math-Verify's own timeouts raise off the main thread; here the whole pathological batch and a check that
+    must be killed at its deadline both run from a non-main thread."""
+    out: dict[str, list[Verdict]] = {}
+    errors: list[BaseException] = []
+    fast_deadline = MathVerifier(workers=1, deadline_s=0.05)
+
+    def pathological() -> None:
+        try:
+            out["pathological"] = verifier.verify_answers(["7"] * len(PATHOLOGICAL), list(PATHOLOGICAL.values()))
+        except BaseException as exc:
+            errors.append(exc)
+
+    def slow() -> None:
+        try:
+            out["slow"] = fast_deadline.verify_answers(["x^{30}+1"], [r"\boxed{(x+1)^{30}}"])
+        except BaseException as exc:
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=pathological), threading.Thread(target=slow)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=90)
+        assert not any(t.is_alive() for t in threads)
+    finally:
+        fast_deadline.close()
+    assert errors == []
+    assert len(out["pathological"]) == len(PATHOLOGICAL)
+    assert out["slow"] == [Verdict(0.0, False, "timeout")]
 
 
 def test_deadline_pool_survives_timeouts_crashes_and_errors():
@@ -411,3 +440,21 @@ def test_deadline_pool_survives_timeouts_crashes_and_errors():
 def test_bad_batch_arguments(verifier):
     with pytest.raises(ValueError, match="2 problems but 1 responses"):
         verifier.verify_batch([_problem("1"), _problem("2")], ["\\boxed{1}"])
+
+
+def test_plain_math_verify_cannot_time_out_in_a_thread():
+    """Why the deadline pool exists: Math-Verify's signal-based timeout refuses to run off the main thread."""
+    from math_verify import parse
+
+    caught: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            parse("\\boxed{1}")
+        except ValueError as exc:
+            caught.append(exc)
+
+    t = threading.Thread(target=call)
+    t.start()
+    t.join(timeout=30)
+    assert len(caught) == 1 and "thread" in str(caught[0])
