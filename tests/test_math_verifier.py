@@ -110,6 +110,19 @@ def test_reformatted_answers_pass_and_near_misses_fail(verifier):
     assert sum(not w for w in want) > 80
 
 
+def test_amc_answers_stored_as_floats(verifier):
+    """AMC answers are stored as floats (27.0); a response boxes the integer, often after the choice letter."""
+    rows = _rows("amc2023")
+    golds = [str(r["answer"]) for r in rows]
+    right = [f"\\boxed{{{int(float(g))}}}" for g in golds]
+    lettered = [f"\\boxed{{\\textbf{{(B)}}\\ {int(float(g))}}}" for g in golds]
+    off_by_one = [f"\\boxed{{{int(float(g)) + 1}}}" for g in golds]
+    verdicts = verifier.verify_answers(golds * 3, right + lettered + off_by_one)
+    n = len(rows)
+    assert all(v.passed for v in verdicts[:2 * n])
+    assert not any(v.passed for v in verdicts[2 * n:])
+
+
 def test_amc_float_answers(verifier):
     verdicts = verifier.verify_answers(["27.0", "27.0", "36.0", "0.5"],
                                        ["so \\boxed{27}", "\\boxed{\\textbf{(C) } 27}", "\\boxed{35}", "\\boxed{\\frac12}"])
