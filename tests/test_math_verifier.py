@@ -313,6 +313,26 @@ def test_last_boxed_extraction():
     assert ans.last_boxed("no box here") is None
 
 
+def test_extraction_and_guards_never_raise_on_random_latex():
+    """plan_check runs in the caller's process, outside any deadline: it must take any string quickly."""
+    import random
+
+    from darl.verifiers.math import plan_check
+
+    tokens = ["\\boxed", "{", "}", "\\fbox", "^", "_", "9", "0", "123", "\\frac", "\\sqrt", "(", ")", "[", "]",
+              ",", ".", " ", "\\text{", "cm", "\\,", "\\!", "%", "$", "\\circ", "°", "x", "=", "or", "(C)",
+              "\\textbf{", "A", "!", "</think>", "<think>", "\\", "-", "\u2212", "answer is", "\n", "{,}", "_{",
+              "2^{", "9^{9^"]
+    golds = ["7", "025", "27.0", "\\frac{1}{2}", "\\text{(C)}", "\\textbf{(E) }8", "204_5", "x=5", "[2,5)", "}"]
+    rng = random.Random(0)
+    start = time.monotonic()
+    for _ in range(5000):
+        response = "".join(rng.choice(tokens) for _ in range(rng.randint(0, 60)))
+        plan = plan_check(rng.choice(golds + [response[:30] or "1"]), response)
+        assert (plan.verdict is None) != (plan.payload is None)
+    assert time.monotonic() - start < 20
+
+
 def test_dispatcher_routes_math_to_this_verifier(verifier):
     v = Verifier(math=verifier)  # not closed here: the module's verifier serves the other tests
     verdicts = v.verify_batch([_problem("3"), _problem("4")], ["\\boxed{3}", "\\boxed{5}"])
