@@ -49,7 +49,7 @@ def data_command(
     options = BuildOptions(skip_invalid=skip_invalid, dedup=dedup, near_threshold=near_threshold,
                            decontaminate=decontaminate, benchmarks=tuple(benchmark) if benchmark else None,
                            eval_files=tuple(eval_file or ()), ngram=ngram, min_overlap=min_overlap)
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)  # paths stay on one line, for copying
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
         outputs = build_problems(specs, output, options, progress=progress)

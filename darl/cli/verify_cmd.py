@@ -96,7 +96,7 @@ def verify_command(
                          hint="it is not an output of this input; drop --resume to start over")
     output.parent.mkdir(parents=True, exist_ok=True)
     n_workers = workers or os.cpu_count() or 1
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)  # paths stay on one line, for copying
     counts = {"rows": 0, "passed": 0, "malformed": 0, "score": 0.0}
 
     def math_verifier():
