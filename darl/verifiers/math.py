@@ -111,8 +111,8 @@ def plan_check(gold_answer: str, response: str) -> _Plan:
             letter = ans.stated_choice(tail)
             if letter is not None:
                 return _Plan(_PASS if frozenset(letter) == gold.choices else _WRONG)
-        reason = ans.too_costly(tail)
-        if reason is not None and reason != "answer too long":
+        reason = ans.too_costly(tail, free_text=True)
+        if reason is not None:
             return _Plan(Verdict(0.0, False, reason))
         return _Plan(payload=(gold.text, (), tail, gold.is_number))
     if not boxed.strip():

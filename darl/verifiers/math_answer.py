@@ -218,16 +218,18 @@ def _max_nesting(s: str) -> int:
     return best
 
 
-def too_costly(answer: str) -> str | None:
+def too_costly(answer: str, *, free_text: bool = False) -> str | None:
     """Why sympy should not see `answer` (a short reason), or None when it is safe to hand over.
 
-    Refused: answers over MAX_ANSWER_CHARS, brackets nested deeper than MAX_NESTING, power towers deeper than MAX_EXPONENT_DEPTH, literal powers and
-    factorials with more than MAX_DIGITS digits. These are what make Math-Verify spend its whole timeout (it
-    spends 5 s on `9^{9^{9^9}}`); no contest answer needs them.
+    Refused: answers over MAX_ANSWER_CHARS, brackets nested deeper than MAX_NESTING, power towers deeper than
+    MAX_EXPONENT_DEPTH, literal powers and factorials with more than MAX_DIGITS digits. These are what make
+    Math-Verify spend its whole timeout (it spends 5 s on `9^{9^{9^9}}`); no contest answer needs them.
+    `free_text` is the end of an unboxed response, which Math-Verify searches rather than parses whole: its
+    length and number of braces do not matter, only nesting and huge numbers.
     """
-    if len(answer) > MAX_ANSWER_CHARS:
-        return "answer too long"
-    if answer.count("{") > 200 or _max_nesting(answer) > MAX_NESTING:
+    if not free_text and (len(answer) > MAX_ANSWER_CHARS or answer.count("{") > 200):
+        return "answer too long" if len(answer) > MAX_ANSWER_CHARS else "answer nested too deeply"
+    if _max_nesting(answer) > MAX_NESTING:
         return "answer nested too deeply"
     if "^" in answer:
         if _power_depth(answer) > MAX_EXPONENT_DEPTH:
