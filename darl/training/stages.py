@@ -64,9 +64,26 @@ def latest_checkpoint(directory: Path) -> Path | None:
     return max(done, key=lambda p: int(p.name.split("-")[1]), default=None)
 
 
+def resolve_model_path(name: str) -> str:
+    """`embedded:<role>` or `embedded:<preset>/<role>` names a policy of the embedded family (built and cached by
+    `darl bootstrap` on first use); anything else is a local checkpoint directory or a hub id, passed on as it is."""
+    if not name.startswith("embedded:"):
+        return name
+    spec = name.removeprefix("embedded:")
+    preset, _, role = spec.rpartition("/")
+    from darl.embedded.bootstrap import bootstrap
+
+    family = bootstrap(preset or "default")
+    try:
+        return str(family.path(role))
+    except KeyError as exc:
+        raise InputError(str(exc.args[0]), field="model", hint="e.g. embedded:small or embedded:quick/small") from None
+
+
 def _load_model(path: str) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    path = resolve_model_path(path)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path)
@@ -136,7 +153,7 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
     sdir = stage_dir(out, index + 1, stage.name)
     sdir.mkdir(parents=True, exist_ok=True)
     checkpoint = latest_checkpoint(sdir) if resume else None
-    if checkpoint is None and any(sdir.glob("checkpoint-*")) and not resume:
+    if checkpoint is None and not resume and any(sdir.glob("checkpoint-*")):
         raise InputError("stage directory already holds checkpoints", path=sdir, hint="pass --resume or a new --out")
 
     data = stage_data(recipe, index, items, split, levels_path)
@@ -176,16 +193,20 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
     trainer.add_callback(RichStageProgress(f"stage {index + 1}/{len(recipe.stages)} {stage.name}"))
 
     started = time.time()
+    main = trainer.accelerator.is_main_process
     if checkpoint is not None:
         trainer.load_darl_state(checkpoint)
         step = int(checkpoint.name.split("-")[1])
-        truncate_jsonl(out / "metrics.jsonl",
-                       lambda r: r.get("stage/index") != index + 1 or r.get("stage/step", 0) <= step)
-        truncate_jsonl(sdir / "consumed.jsonl", lambda r: r["batch"] < step)
+        if main:  # drop what the checkpoint undoes
+            truncate_jsonl(out / "metrics.jsonl",
+                           lambda r: r.get("stage/index") != index + 1 or r.get("stage/step", 0) <= step)
+            truncate_jsonl(sdir / "consumed.jsonl", lambda r: r["batch"] < step)
     else:
-        (sdir / "consumed.jsonl").unlink(missing_ok=True)
-        truncate_jsonl(out / "metrics.jsonl", lambda r: r.get("stage/index") != index + 1)
+        if main:
+            (sdir / "consumed.jsonl").unlink(missing_ok=True)
+            truncate_jsonl(out / "metrics.jsonl", lambda r: r.get("stage/index") != index + 1)
         trainer.validation_history = [(0, validate())]
+    trainer.accelerator.wait_for_everyone()
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint is not None else None)
 
     final = sdir / f"checkpoint-{trainer.state.global_step}"
@@ -197,10 +218,10 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
     else:
         reason = f"reached end.max_steps = {stage.end.max_steps}" + (f" (last plateau check: {decision.reason})"
                                                                       if decision is not None else "")
-    (sdir / "online_difficulty.jsonl").write_text("".join(json.dumps(r) + "\n" for r in tracker.table()))
+    main = trainer.accelerator.is_main_process
     history = trainer.validation_history
     manifest = {
-        "stage": index + 1, "name": stage.name, "status": "completed",
+        "stage": index + 1, "index": index + 1, "name": stage.name, "status": "completed",
         "start_step": 0, "end_step": trainer.state.global_step,
         "global_start_step": step_offset, "global_end_step": step_offset + trainer.state.global_step,
         "ended_because": reason, "plateau": stage.end.plateau.model_dump() if stage.end.plateau else None,
@@ -216,7 +237,10 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
         "validation_history": [{"step": s, "accuracy": a} for s, a in history],
         "wall_seconds_this_session": round(time.time() - started, 1),
     }
-    (sdir / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    if main:
+        (sdir / "online_difficulty.jsonl").write_text("".join(json.dumps(r) + "\n" for r in tracker.table()))
+        (sdir / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    trainer.accelerator.wait_for_everyone()
     return manifest
 
 
@@ -226,16 +250,24 @@ def _read_consumed(path: Path) -> list[dict[str, Any]]:
 
 def heldout_accuracy(model_path: str, problems: list, verifier: Verifier, max_new_tokens: int,
                      batch_size: int) -> ValidationResult:
+    from accelerate import PartialState
+
     model, tokenizer = _load_model(model_path)
+    model.to(PartialState().device)
     return greedy_accuracy(model, tokenizer, problems, verifier, max_new_tokens, batch_size)
 
 
 def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, resume: bool = False,
                verifier: Verifier | None = None) -> RunResult:
     """Run every stage of `recipe` on the levels file; see the module docstring for the run directory."""
+    from accelerate import PartialState
+
+    state = PartialState()  # several processes under `accelerate launch`: only the main one writes run files
     levels_path, out = Path(levels_path), Path(out_dir)
     resolved_path = out / "recipe.resolved.yaml"
-    if resume:
+    if not state.is_main_process:
+        state.wait_for_everyone()  # the main process checks and creates the run directory first
+    elif resume:
         if not resolved_path.is_file():
             raise InputError("nothing to resume: no recipe.resolved.yaml", path=out, hint="run without --resume")
         if yaml.safe_load(resolved_path.read_text()) != recipe.resolved():
@@ -243,8 +275,10 @@ def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, res
                              hint="resume with the same recipe, or start a new --out")
     elif out.exists() and any(out.iterdir()):
         raise InputError("output directory is not empty", path=out, hint="pass --resume to continue it, or a new --out")
-    out.mkdir(parents=True, exist_ok=True)
-    save_resolved(recipe, resolved_path)
+    if state.is_main_process:
+        out.mkdir(parents=True, exist_ok=True)
+        save_resolved(recipe, resolved_path)
+        state.wait_for_everyone()
 
     items = load_levels(levels_path)
     split = heldout_split(recipe, items, levels_path)
@@ -260,7 +294,8 @@ def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, res
         if "before" not in record:
             record["before"] = {"model": recipe.model, **heldout_accuracy(
                 recipe.model, heldout, verifier, max_new, recipe.validation.batch_size).to_dict()}
-            heldout_path.write_text(json.dumps(record, indent=2))
+            if state.is_main_process:
+                heldout_path.write_text(json.dumps(record, indent=2))
 
         model_path, carry_from, step_offset = recipe.model, None, 0
         for index, stage in enumerate(recipe.stages):
@@ -279,7 +314,8 @@ def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, res
         record["after"] = {"model": model_path, **heldout_accuracy(
             model_path, heldout, verifier, max_new, recipe.validation.batch_size).to_dict()}
         record["heldout_ids"] = [p.id for p in heldout]
-        heldout_path.write_text(json.dumps(record, indent=2))
+        if state.is_main_process:
+            heldout_path.write_text(json.dumps(record, indent=2))
         result.heldout = record
     finally:
         if own_verifier:
