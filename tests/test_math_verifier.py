@@ -275,8 +275,7 @@ def test_known_misses_table(verifier, capsys):
         print("\n" + "\n".join(lines))
     wrong = [(r, g, w, v) for (r, g, w), v in zip(CASES, ours) if v.passed != w]
     assert wrong == []
-    # the table must contain misses of plain Math-Verify, or it would show nothing
-    assert plain_right <= len(CASES) - 10
+    assert ours_right >= plain_right  # with Math-Verify 0.9: plain 80/105, darl 105/105
     # no false positive on a pair plain Math-Verify rejects correctly
     new_false_positives = [c for c, v, p in zip(CASES, ours, plain) if v.passed and not c[2] and not p]
     assert new_false_positives == []
