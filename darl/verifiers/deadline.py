@@ -96,7 +96,9 @@ class _Worker:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "darl.verifiers.deadline", module, function, warm_up or "-", str(to_child_r),
              str(from_child_w), str(memory_bytes or 0)],
-            pass_fds=(to_child_r, from_child_w), env=env, stdin=subprocess.DEVNULL, close_fds=True)
+            # stdout is closed so that nothing a worker prints can mix into the caller's output (a JSONL stream)
+            pass_fds=(to_child_r, from_child_w), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            close_fds=True)
         os.close(to_child_r)
         os.close(from_child_w)
         self.inbox = Connection(to_child_w, readable=False)   # parent -> worker
