@@ -33,9 +33,9 @@ MARKER = f"darl-leftover-{TOKEN}"
 TIME_LIMIT_S = 2.0
 
 
-def attack_problem(name: str) -> Problem:
+def attack_problem(name: str, time_limit_s: float = TIME_LIMIT_S) -> Problem:
     """Test 0 runs the attack (passes only if it succeeded), test 1 is benign and must pass."""
-    tests = CodeTests(io=(IOTest("attack\n", "ESCAPED\n"), IOTest("benign\n", "ok\n")), time_limit_s=TIME_LIMIT_S)
+    tests = CodeTests(io=(IOTest("attack\n", "ESCAPED\n"), IOTest("benign\n", "ok\n")), time_limit_s=time_limit_s)
     return Problem(id=f"attack/{name}", domain="code", prompt=name, tests=tests)
 
 
@@ -76,6 +76,16 @@ ATTACKS = {
         f"        os.execv('/usr/bin/python3', ['/usr/bin/python3', '-c', 'import time; time.sleep(600)', {MARKER!r}])\n"
         "    os._exit(0)\nprint('started')"),  # allowed; what counts is that nothing survives
 }
+# Many processes each within its own address-space limit, together beyond the sandbox's memory cap (a cgroup).
+SPREAD_MEMORY_ATTACK = (
+    "import mmap\nchildren = []\nfor _ in range(10):\n    r, w = os.pipe()\n    pid = os.fork()\n    if pid == 0:\n"
+    "        os.close(r)\n        block = mmap.mmap(-1, 150 << 20)\n"
+    "        for i in range(0, len(block), 4096):\n            block[i] = 1\n"
+    "        os.write(w, b'1')\n        time.sleep(60)\n        os._exit(0)\n    os.close(w)\n"
+    "    children.append((pid, r))\n"
+    "holding = 0\nfor pid, r in children:\n    grew = os.read(r, 1) == b'1'  # b'' when the child was killed\n"
+    "    if grew and os.waitpid(pid, os.WNOHANG) == (0, 0):\n        holding += 1\n"
+    "print('ESCAPED' if holding * 150 > 1200 else 'contained')")
 NETWORK_ATTACK = ("try:\n    s = socket.create_connection(('127.0.0.1', {port}), timeout=1)\n"
                   "    print('ESCAPED' if s.recv(64) == b'{token}' else 'contained')\nexcept OSError:\n    pass")
 
@@ -130,17 +140,22 @@ def leftover_processes() -> list[int]:
 
 def run_attacks(level: str, host_port: int, monkeypatch) -> None:
     monkeypatch.setenv(SECRET_NAME, SECRET_VALUE)  # set before the sandboxes start
-    limits = Limits(memory_bytes=512 << 20, processes=32)
+    limits = Limits(memory_bytes=256 << 20, processes=32, sandbox_memory_bytes=1 << 30)
     with CodeVerifier(workers=2, isolation=level, strict=(level == "bwrap"), time_limit_s=TIME_LIMIT_S,
                       limits=limits) as verifier:
         assert verifier.isolation == level
         names = sorted(CONTAINED_BY[level])
+        if all(verifier._sandbox.cgroup_for(slot) is not None for slot in verifier._pool.slots):
+            names.append("memory_spread_over_processes")  # only a cgroup caps the sum
         problems, responses = [], []
         benign = Problem(id="benign", domain="code", prompt="add",
                          tests=CodeTests(io=(IOTest("2 3\n", "5\n"),) * 3, time_limit_s=10.0))
         for name in names:
-            body = NETWORK_ATTACK.format(port=host_port, token=TOKEN) if name == "network" else ATTACKS[name]
-            problems += [attack_problem(name), benign]  # benign jobs run beside the attacks on the other slot
+            body = (NETWORK_ATTACK.format(port=host_port, token=TOKEN) if name == "network"
+                    else SPREAD_MEMORY_ATTACK if name == "memory_spread_over_processes" else ATTACKS[name])
+            # the memory spread gets time to allocate everything, so that without a cgroup it would succeed
+            seconds = 10.0 if name == "memory_spread_over_processes" else TIME_LIMIT_S
+            problems += [attack_problem(name, seconds), benign]  # benign jobs run beside, on the other slot
             responses += [attack_response(body), "```python\na, b = map(int, input().split())\nprint(a + b)\n```"]
         started = time.monotonic()
         verdicts = verifier.verify_batch(problems, responses)

@@ -57,6 +57,10 @@ class CodeVerifier:
                  uid_base: int = DEFAULT_UID_BASE, jobs_per_sandbox: int = 256) -> None:
         import os
 
+        if isolation not in ("auto", "bwrap", "namespaces", "rlimits", "none"):
+            raise ValueError(f"isolation={isolation!r}: use 'auto', 'bwrap', 'namespaces', 'rlimits' or 'none'")
+        if time_limit_s <= 0:
+            raise ValueError(f"time_limit_s must be positive, got {time_limit_s}")
         self.time_limit_s = time_limit_s
         separate_uids = os.geteuid() == 0 and isolation != "none"
         self._pool = SlotPool(workers, separate_uids=separate_uids, uid_base=uid_base)

@@ -483,7 +483,7 @@ def run_test(ctx, test):
                 pass
         fd = os.open(ctx.input_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
-            _write_all(fd, test["stdin"].encode("utf-8"))
+            _write_all(fd, test["stdin"].encode("utf-8", "replace"))
         finally:
             os.close(fd)
     read_fd, write_fd = os.pipe()

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from darl.errors import DarlError
+from darl.verifiers.code.cgroups import SlotCgroup, create_slot_cgroup
 from darl.verifiers.code.pool import Slot
 
 Isolation = Literal["bwrap", "namespaces", "rlimits", "none"]
@@ -67,7 +68,9 @@ class SandboxWarning(RuntimeWarning):
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-process limits inside the sandbox. `processes` counts processes and threads of the slot's uid."""
+    """Limits inside the sandbox. `memory_bytes` is the address space of each process, `processes` counts the
+    processes and threads of the slot's uid, `file_bytes` caps any file a test writes (stdout of a stdin test is
+    capped separately, see jobs.py), `tmp_bytes` the private /tmp, `sandbox_memory_bytes` the whole sandbox."""
 
     memory_bytes: int = 2 << 30
     processes: int = 32
@@ -75,6 +78,7 @@ class Limits:
     file_bytes: int = 64 << 20
     stack_bytes: int = 256 << 20
     tmp_bytes: int = 256 << 20
+    sandbox_memory_bytes: int = 4 << 30  # all processes of one slot's sandbox together (cgroup, where available)
 
 
 @dataclass
@@ -191,7 +195,7 @@ class Sandbox:
 
     def __init__(self, isolation: Isolation, *, limits: Limits = Limits(), python: str = SYSTEM_PYTHON,
                  startup_s: float = 20.0, jobs_per_sandbox: int = 256,
-                 packages: tuple[str, ...] = DEFAULT_PACKAGES) -> None:
+                 packages: tuple[str, ...] = DEFAULT_PACKAGES, cgroups: bool = True) -> None:
         if jobs_per_sandbox < 1:
             raise ValueError(f"jobs_per_sandbox must be at least 1, got {jobs_per_sandbox}")
         self.isolation = isolation
@@ -201,6 +205,8 @@ class Sandbox:
         self.jobs_per_sandbox = jobs_per_sandbox
         self.is_root = os.geteuid() == 0
         self._processes: dict[int, _HarnessProcess] = {}
+        self._use_cgroups = cgroups and isolation != "none"
+        self._cgroups: dict[int, SlotCgroup | None] = {}
         self._site = stage_packages(packages)
         if self._site is not None:  # removed at close(), or when this object goes away without one
             self._site_finalizer = weakref.finalize(self, shutil.rmtree, self._site, True)
@@ -269,11 +275,27 @@ class Sandbox:
             "no_new_privs": self.isolation in ("namespaces", "rlimits"),
         }
 
+    def cgroup_for(self, slot: Slot) -> SlotCgroup | None:
+        """The slot's cgroup (memory and process caps on its whole sandbox), made on first use; None where
+        cgroups are not writable (then the rlimits stand alone)."""
+        if not self._use_cgroups:
+            return None
+        known = self._cgroups.get(slot.index)
+        if slot.index not in self._cgroups or (known is not None and not all(d.is_dir() for d in known.directories)):
+            self._cgroups[slot.index] = create_slot_cgroup(
+                f"darl-sandbox-{os.getpid()}-{id(self):x}-{slot.index}",
+                memory_bytes=self.limits.sandbox_memory_bytes, max_pids=self.limits.processes + 8)
+        return self._cgroups[slot.index]
+
     def _start(self, slot: Slot) -> _HarnessProcess:
         workdir = SANDBOX_TMP if self.isolation == "bwrap" else tempfile.mkdtemp(prefix="darl-sandbox-")
         setup = self._setup_payload(slot, workdir)
-        return _HarnessProcess(self._command(self.limits.tmp_bytes), setup, slot,
-                               workdir=None if workdir == SANDBOX_TMP else workdir, startup_s=self.startup_s)
+        command = self._command(self.limits.tmp_bytes)
+        cgroup = self.cgroup_for(slot)
+        if cgroup is not None:
+            command = cgroup.join_command(command)
+        return _HarnessProcess(command, setup, slot, workdir=None if workdir == SANDBOX_TMP else workdir,
+                               startup_s=self.startup_s)
 
     # ------------------------------------------------------------------------------------------------ running
 
@@ -283,6 +305,8 @@ class Sandbox:
         results: list[dict[str, Any] | None] = [None] * len(job.tests)
         first = 0
         retried = False
+        cgroup = self.cgroup_for(slot)
+        oom_before = cgroup.oom_kills() if cgroup is not None else 0
         while first < len(job.tests):
             process = self._processes.get(slot.index)
             if process is None:
@@ -316,7 +340,14 @@ class Sandbox:
             else:
                 results[culprit] = {"ok": False, "reason": "runtime error", "detail": "the test killed its runner"}
             first = culprit + 1
-        return [r if r is not None else {"ok": False, "reason": "runtime error"} for r in results]
+        final = [r if r is not None else {"ok": False, "reason": "runtime error"} for r in results]
+        if cgroup is not None and cgroup.oom_kills() > oom_before:
+            # The OOM killer of the slot's cgroup ended a process: a test killed from outside was out of memory.
+            for record in final:
+                detail = str(record.get("detail", ""))
+                if record.get("reason") == "runtime error" and ("signal 9" in detail or "killed its runner" in detail):
+                    record["reason"] = "memory limit"
+        return final
 
     def _retire(self, slot: Slot) -> None:
         process = self._processes.pop(slot.index, None)
@@ -327,6 +358,10 @@ class Sandbox:
         for index in list(self._processes):
             process = self._processes.pop(index)
             process.close()
+        for index in list(self._cgroups):
+            cgroup = self._cgroups.pop(index)
+            if cgroup is not None:
+                cgroup.remove()
         if self._site is not None:
             self._site_finalizer()
             self._site = None
@@ -342,9 +377,15 @@ class _HarnessProcess:
         self.jobs = 0
         self._buffer = b""
         self._stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
-                                     env=_scrubbed_env(workdir or SANDBOX_TMP), cwd=workdir or "/",
-                                     start_new_session=True, bufsize=0)
+        try:
+            self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                                         env=_scrubbed_env(workdir or SANDBOX_TMP), cwd=workdir or "/",
+                                         start_new_session=True, bufsize=0)
+        except OSError as exc:
+            self._stderr.close()
+            if workdir is not None:
+                shutil.rmtree(workdir, ignore_errors=True)
+            raise SandboxUnavailable(f"cannot start the sandbox ({command[0]}): {exc}") from None
         deadline = time.monotonic() + startup_s
         ready = self._write(json.dumps(setup).encode("utf-8") + b"\n", deadline)
         while ready:
