@@ -253,3 +253,13 @@ class SourceSpec:
 # The built-in row formats, most specific first (auto-detection tries them in this order).
 for _module in (darl_rows, livecodebench, humaneval, leetcode, mbpp, verl, gsm8k, math_qa):
     register_row_format(_module.FORMAT)
+
+
+def _load_reasoning_gym(location: str, *, source: str | None, skip_invalid: bool, **options: Any) -> LoadedSource:
+    """`reasoning_gym:TASK?size=N&seed=S&knob=value` (darl.embedded.reasoning_gym_source; needs the `gym` extra)."""
+    from darl.embedded.reasoning_gym_source import load_source as load_gym
+
+    return load_gym(location, source=source, skip_invalid=skip_invalid, **options)
+
+
+register_loader("reasoning_gym", _load_reasoning_gym)

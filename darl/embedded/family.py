@@ -1,0 +1,151 @@
+"""The embedded policy family: which tiny Qwen2 models stand in for the paper's proxy roles, and how much each
+is trained.
+
+Roles (method.md section 3-4): `small` ~ DeepSeek-R1-Distill-Qwen-1.5B (the policy RL trains), `medium` ~ 7B,
+`large` ~ 32B, `filter` ~ DeepSeek-R1 (the strongest; problems it never solves are dropped). Here the roles differ
+in width and in warm-start steps: `small` is its own narrow model; `medium` is a wider one, and `large` and
+`filter` continue training it (`init_from`) for more steps, which makes competence grow monotonically
+small < medium < large < filter at the cost of a single wider training run. Every role is a standard Hugging
+Face checkpoint (`Qwen2ForCausalLM`), so everything downstream runs the same code it would run on a real model.
+
+Budgets are step counts (deterministic), sized so that the `default` preset takes a few minutes and `quick` well
+under two minutes on an idle 2-core CPU.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+ROLES = ("small", "medium", "large", "filter")
+STANDS_FOR = {
+    "small": "DeepSeek-R1-Distill-Qwen-1.5B (the policy)",
+    "medium": "DeepSeek-R1-Distill-Qwen-7B",
+    "large": "DeepSeek-R1-Distill-Qwen-32B",
+    "filter": "DeepSeek-R1",
+}
+# Bump when a change to the generators, tokenizer or training code changes what a build produces, so that old
+# caches are not reused (the cache key hashes this together with the config).
+CODE_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    """Qwen2 shape: hidden width, layers, attention heads, key/value heads (grouped-query attention, as Qwen2)
+    and MLP width."""
+
+    hidden: int
+    layers: int
+    heads: int = 4
+    kv_heads: int = 2
+    intermediate: int | None = None  # default 4 * hidden
+
+    def qwen2_config(self, vocab_size: int, eos_id: int, pad_id: int, max_positions: int):
+        from transformers import Qwen2Config
+
+        return Qwen2Config(
+            vocab_size=vocab_size,
+            hidden_size=self.hidden,
+            num_hidden_layers=self.layers,
+            num_attention_heads=self.heads,
+            num_key_value_heads=self.kv_heads,
+            intermediate_size=self.intermediate or 4 * self.hidden,
+            max_position_embeddings=max_positions,
+            tie_word_embeddings=True,
+            eos_token_id=eos_id,
+            pad_token_id=pad_id,
+            bos_token_id=None,
+        )
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """One role: its size, its warm-start steps and peak lr, and `init_from` (a role whose trained weights it
+    starts from; then `size` must match that role's)."""
+
+    role: str
+    size: ModelSize
+    steps: int
+    lr: float = 3e-3
+    init_from: str | None = None
+
+
+@dataclass(frozen=True)
+class FamilyConfig:
+    """Everything that decides what a build produces (and so its cache key).
+
+    suite: the embedded suite whose prompts the warm start must avoid and whose text trains the tokenizer.
+    vocab_size: BPE target (the corpus may give fewer). max_len: longest prompt+response in tokens.
+    warm_start_per_domain: supervised examples per domain; level_weights: how often each level appears in them.
+    batch_size: sequences per warm-start step. seed: model initialisation and data order.
+    """
+
+    preset: str
+    suite: str
+    roles: tuple[RoleSpec, ...]
+    vocab_size: int = 1024
+    max_len: int = 256
+    warm_start_per_domain: int = 6000
+    level_weights: dict[int, float] = field(default_factory=lambda: {1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 1.0, 6: 0.5})
+    batch_size: int = 32
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        names = [r.role for r in self.roles]
+        if sorted(names) != sorted(ROLES):
+            raise ValueError(f"FamilyConfig.roles: need exactly the roles {ROLES}, got {names}")
+        for i, r in enumerate(self.roles):
+            if r.init_from is not None:
+                parent = next((p for p in self.roles[:i] if p.role == r.init_from), None)
+                if parent is None:
+                    raise ValueError(f"role {r.role!r}: init_from {r.init_from!r} must be a role listed before it")
+                if parent.size != r.size:
+                    raise ValueError(f"role {r.role!r}: size must equal that of {r.init_from!r}, which it continues")
+
+    def role(self, name: str) -> RoleSpec:
+        return next(r for r in self.roles if r.role == name)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def cache_key(self) -> str:
+        """A short hash of the config and CODE_VERSION: the name of the cache folder."""
+        text = json.dumps({"config": self.to_dict(), "code_version": CODE_VERSION}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+_SMALL = ModelSize(hidden=64, layers=4)
+_WIDE = ModelSize(hidden=128, layers=4)
+_QUICK_SMALL = ModelSize(hidden=48, layers=3)
+_QUICK_WIDE = ModelSize(hidden=64, layers=4)
+
+PRESETS: dict[str, FamilyConfig] = {
+    "default": FamilyConfig(
+        preset="default",
+        suite="default",
+        roles=(
+            RoleSpec("small", _SMALL, steps=400),
+            RoleSpec("medium", _WIDE, steps=250, lr=2e-3),
+            RoleSpec("large", _WIDE, steps=300, lr=2e-3, init_from="medium"),
+            RoleSpec("filter", _WIDE, steps=300, lr=1.5e-3, init_from="large"),
+        ),
+    ),
+    "quick": FamilyConfig(
+        preset="quick",
+        suite="quick",
+        roles=(
+            RoleSpec("small", _QUICK_SMALL, steps=120),
+            RoleSpec("medium", _QUICK_WIDE, steps=120),
+            RoleSpec("large", _QUICK_WIDE, steps=120, init_from="medium"),
+            RoleSpec("filter", _QUICK_WIDE, steps=120, init_from="large"),
+        ),
+        warm_start_per_domain=2000,
+    ),
+}
+
+
+def preset_config(name: str) -> FamilyConfig:
+    if name not in PRESETS:
+        raise ValueError(f"unknown embedded preset {name!r}; choose one of {sorted(PRESETS)}")
+    return PRESETS[name]

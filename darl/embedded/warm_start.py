@@ -1,0 +1,108 @@
+"""The supervised warm start: teach a freshly initialised model to answer suite-style prompts with worked
+solutions, so that it starts RL solving a fair share of moderate problems (a policy that almost never samples a
+correct answer gets no signal from GRPO; that is the reason the paper starts from a distilled model).
+
+A plain torch loop, top to bottom: tokenize every (prompt, solution) pair once with the model's chat template,
+then for a fixed number of steps (a step budget, never a clock, so runs are deterministic) draw a batch, compute
+the next-token loss on the response tokens only (prompt tokens are masked with -100), and take an AdamW step
+with linear warm-up and cosine decay.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import torch
+
+IGNORE = -100
+
+
+@dataclass(frozen=True)
+class WarmStartConfig:
+    """steps: optimizer steps (the budget). batch_size: sequences per step. lr: peak learning rate.
+    warmup_frac: share of steps with a linear warm-up. min_lr_frac: the cosine floor, as a share of lr.
+    weight_decay, grad_clip: the usual. seed: drives the data order."""
+
+    steps: int
+    batch_size: int = 32
+    lr: float = 3e-3
+    warmup_frac: float = 0.05
+    min_lr_frac: float = 0.1
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    seed: int = 0
+
+
+def encode_pairs(tokenizer, pairs: Sequence[tuple[str, str]], max_len: int) -> list[tuple[list[int], list[int]]]:
+    """(prompt ids, response ids) for each (user text, assistant text) pair; the response ends with eos so that
+    the model learns to stop. Pairs longer than `max_len` tokens are an error: the caller sized them."""
+    prompts = [tokenizer.apply_chat_template([{"role": "user", "content": u}], tokenize=False,
+                                             add_generation_prompt=True) for u, _ in pairs]
+    prompt_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
+    response_ids = tokenizer([a + tokenizer.eos_token for _, a in pairs], add_special_tokens=False)["input_ids"]
+    out = []
+    for (u, _), p, r in zip(pairs, prompt_ids, response_ids):
+        if len(p) + len(r) > max_len:
+            raise ValueError(f"warm-start example of {len(p) + len(r)} tokens exceeds max_len={max_len}: {u[:60]!r}")
+        out.append((p, r))
+    return out
+
+
+def collate(examples: Sequence[tuple[list[int], list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-pad a batch. Returns input_ids, attention_mask and labels, each (batch, longest); labels are -100 on
+    prompt and padding positions so the loss covers response tokens only."""
+    longest = max(len(p) + len(r) for p, r in examples)
+    ids = torch.full((len(examples), longest), pad_id, dtype=torch.long)
+    labels = torch.full((len(examples), longest), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(examples), longest), dtype=torch.long)
+    for i, (p, r) in enumerate(examples):
+        n = len(p) + len(r)
+        ids[i, :n] = torch.tensor(p + r)
+        labels[i, len(p):n] = torch.tensor(r)
+        mask[i, :n] = 1
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def lr_at(step: int, cfg: WarmStartConfig) -> float:
+    """Linear warm-up to cfg.lr, then cosine decay to cfg.lr * cfg.min_lr_frac at the last step."""
+    warmup = max(1, int(cfg.steps * cfg.warmup_frac))
+    if step < warmup:
+        return cfg.lr * (step + 1) / warmup
+    progress = (step - warmup) / max(1, cfg.steps - warmup)
+    floor = cfg.lr * cfg.min_lr_frac
+    return floor + (cfg.lr - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def warm_start(model, examples: Sequence[tuple[list[int], list[int]]], pad_id: int, cfg: WarmStartConfig,
+               on_step: Callable[[int, float], None] | None = None) -> list[float]:
+    """Train `model` in place for `cfg.steps` steps on `examples` (from `encode_pairs`); returns the loss of
+    every step. The data order is a seeded permutation per epoch, so a run is a function of its inputs."""
+    if not examples:
+        raise ValueError("warm_start: no examples")
+    model.train()
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
+    order = torch.Generator().manual_seed(cfg.seed)
+    queue: list[int] = []
+    losses: list[float] = []
+    for step in range(cfg.steps):
+        if len(queue) < cfg.batch_size:
+            queue += torch.randperm(len(examples), generator=order).tolist()
+        batch_idx, queue = queue[: cfg.batch_size], queue[cfg.batch_size:]
+        batch = collate([examples[i] for i in batch_idx], pad_id)
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(step, cfg)
+        loss = model(**batch).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(loss.item())
+        if on_step is not None:
+            on_step(step, losses[-1])
+    model.eval()
+    return losses

@@ -1,0 +1,32 @@
+"""Shared fixtures.
+
+`embedded_family`: the quick preset of the embedded model family (darl.embedded), built once per test run and
+shared by every xdist worker: the build holds a file lock, so the first worker builds and the others wait, then
+load. It goes to `.darl-cache/` in the repository (git-ignored) unless `DARL_CACHE` is set, and is reused by
+later runs until the family config or `darl.embedded.family.CODE_VERSION` changes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def embedded_cache_dir() -> Path:
+    """Where tests keep built families: `$DARL_CACHE/embedded` when DARL_CACHE is set, else `.darl-cache/embedded`."""
+    from darl.embedded.bootstrap import default_cache_dir
+
+    return default_cache_dir() if os.environ.get("DARL_CACHE") else REPO / ".darl-cache" / "embedded"
+
+
+@pytest.fixture(scope="session")
+def embedded_family():
+    """The quick embedded family (`darl.embedded.bootstrap.EmbeddedFamily`): `.path(role)` for role in
+    small / medium / large / filter is a Hugging Face checkpoint folder; `.problems(split)` its suite."""
+    from darl.embedded.bootstrap import bootstrap
+
+    return bootstrap("quick", cache_dir=embedded_cache_dir(), show_progress=False)
