@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from darl.errors import DarlError, InputError
+from darl.errors import DarlError, InputError  # noqa: F401 (DarlError: raised by steps)
 
 DEMO_FILE = "demo.json"
 RECIPE_NAME = "embedded_two_stage"
@@ -29,13 +29,12 @@ RECIPE_NAME = "embedded_two_stage"
 
 @dataclass(frozen=True)
 class DemoPreset:
-    """Sizes of one demo run. `bootstrap` names darl.embedded's bootstrap preset; `train_steps` caps each stage (the
-    plateau test may end a stage earlier); `eval_problems` held-out problems per domain are evaluated with
+    """Sizes of one demo run. `bootstrap` names darl.embedded's bootstrap preset (which also picks the task suite);
+    `train_steps` caps each stage (the plateau test may end a stage earlier); `eval_problems` held-out problems per domain are evaluated with
     `eval_samples` samples each at the paper's temperature 0.6 / top_p 0.95."""
 
     name: str
     bootstrap: str
-    suite: str
     score_k: int
     score_max_tokens: int
     train_steps: tuple[int, int]
@@ -51,10 +50,10 @@ class DemoPreset:
 
 
 PRESETS: dict[str, DemoPreset] = {
-    "default": DemoPreset(name="default", bootstrap="default", suite="default", score_k=8, score_max_tokens=160,
+    "default": DemoPreset(name="default", bootstrap="default", score_k=8, score_max_tokens=160,
                           train_steps=(40, 24), prompts_per_step=8, num_generations=8, validation_per_component=48,
                           plateau_every=4, eval_samples=4, eval_problems=100, eval_max_tokens=160),
-    "quick": DemoPreset(name="quick", bootstrap="quick", suite="default", score_k=4, score_max_tokens=96,
+    "quick": DemoPreset(name="quick", bootstrap="quick", score_k=4, score_max_tokens=96,
                         train_steps=(3, 2), prompts_per_step=4, num_generations=4, validation_per_component=8,
                         plateau_every=2, eval_samples=2, eval_problems=16, eval_max_tokens=96,
                         problems_per_domain=120),
@@ -124,25 +123,24 @@ class Pipeline:
 # ------------------------------------------------------------------------------------------------------- steps
 
 
-def _bootstrap(out: Path, preset: DemoPreset, say: Say) -> dict[str, Any]:
-    """The tiny policy family (small, medium, large, filter) from darl.embedded; cached and reused by it."""
-    try:
-        from darl.embedded import bootstrap
-    except ImportError as exc:
-        raise DarlError(f"darl.embedded.bootstrap is not available ({exc}); the demo needs the embedded default") \
-            from None
-    family = bootstrap(preset=preset.bootstrap, out_dir=out / "family")
+def _bootstrap(preset: DemoPreset) -> dict[str, Any]:
+    """The tiny policy family (small, medium, large, filter) from darl.embedded. It lives in darl's cache
+    (`$DARL_CACHE`, else ~/.cache/darl), so every demo folder and the test suite share one build."""
+    from darl.embedded.bootstrap import bootstrap
+
+    family = bootstrap(preset=preset.bootstrap)
     roles = {role: str(path) for role, path in dict(family).items()}
-    return {"family": roles, "paths": list(roles.values())}
+    return {"family": roles, "suite": family.suite, "root": str(family.root),
+            "build_seconds": round(family.build_seconds, 1), "paths": list(roles.values())}
 
 
-def _problems(out: Path, preset: DemoPreset) -> dict[str, Any]:
+def _problems(out: Path, preset: DemoPreset, suite: str) -> dict[str, Any]:
     from darl.data.io import write_problems
     from darl.embedded.suite import embedded_suite
 
     problems = []
     for domain in preset.domains:
-        selected = embedded_suite(preset.suite, "train", domains=(domain,))
+        selected = embedded_suite(suite, "train", domains=(domain,))
         if preset.problems_per_domain is not None:
             selected = _spread(selected, preset.problems_per_domain)
         problems += selected
@@ -170,15 +168,13 @@ def _score(out: Path, preset: DemoPreset, family: dict[str, str], say: Say) -> d
     return {"paths": [str(path)], "models": list(family)}
 
 
-def _levels(out: Path, preset: DemoPreset, family: dict[str, str]) -> dict[str, Any]:
-    try:
-        from darl.levels import run_levels
-    except ImportError as exc:
-        raise DarlError(f"darl.levels.run_levels is not available ({exc}); the demo needs the levels step") from None
-    result = run_levels(scores=out / "scores.parquet", problems=out / "problems.parquet", out_dir=out,
-                        roles={role: role for role in family})
-    paths = [str(out / "levels.parquet")]
-    return {"paths": paths, "summary": getattr(result, "summary", None)}
+def _levels(out: Path) -> dict[str, Any]:
+    """The paper's level rules (darl.levels defaults: roles small/medium/large/filter are the scored models of those
+    names), the levels file training reads and the calibration report."""
+    from darl.levels.pipeline import make_levels
+
+    _, _, paths = make_levels(out / "scores.parquet", out / "levels.parquet", problems_path=out / "problems.parquet")
+    return {"paths": [str(p) for p in paths.values() if Path(p).exists()]}
 
 
 def demo_recipe(preset: DemoPreset, policy: str):
@@ -219,16 +215,16 @@ def _train(out: Path, preset: DemoPreset, family: dict[str, str]) -> dict[str, A
             "heldout": result.heldout}
 
 
-def eval_benchmarks(preset: DemoPreset) -> dict[str, list]:
+def eval_benchmarks(preset: DemoPreset, suite: str) -> dict[str, list]:
     """The held-out split of the embedded suite, per domain, `eval_problems` spread across levels."""
     from darl.embedded.suite import embedded_suite
 
-    return {f"embedded-{domain}": _spread(embedded_suite(preset.suite, "heldout", domains=(domain,)),
-                                          preset.eval_problems)
+    return {f"embedded-{domain}": _spread(embedded_suite(suite, "heldout", domains=(domain,)), preset.eval_problems)
             for domain in preset.domains}
 
 
-def _evaluate(out: Path, preset: DemoPreset, label: str, model: str, role: str | None, say: Say) -> dict[str, Any]:
+def _evaluate(out: Path, preset: DemoPreset, suite: str, label: str, model: str, role: str | None,
+              say: Say) -> dict[str, Any]:
     from darl.evaluation.evaluate import EvalSettings, evaluate
     from darl.generation.transformers_backend import TransformersGenerator
 
@@ -244,8 +240,8 @@ def _evaluate(out: Path, preset: DemoPreset, label: str, model: str, role: str |
         else:
             progress.set(done)
 
-    result = evaluate(generator, eval_benchmarks(preset), out / "eval" / label, settings, on_progress=on_progress,
-                      extra={"role": role, "label": label} if role else {"label": label})
+    result = evaluate(generator, eval_benchmarks(preset, suite), out / "eval" / label, settings,
+                      on_progress=on_progress, extra={"role": role, "label": label} if role else {"label": label})
     return {"paths": [str(result.path)], "pass@1": {k: v["pass@1"]["mean"]
                                                      for k, v in result.data["benchmarks"].items()}}
 
@@ -291,15 +287,16 @@ def run_demo(out_dir: str | Path = "demo-run", preset: str = "default", say: Say
     pipe = Pipeline(out, spec, say)
     total = 8
     say(f"darl demo ({spec.name}) into {out.resolve()}")
-    family = pipe.step("bootstrap", 1, total, lambda: _bootstrap(out, spec, say))["family"]
-    pipe.step("problems", 2, total, lambda: _problems(out, spec))
+    built = pipe.step("bootstrap", 1, total, lambda: _bootstrap(spec))
+    family, suite = built["family"], built["suite"]
+    pipe.step("problems", 2, total, lambda: _problems(out, spec, suite))
     pipe.step("score", 3, total, lambda: _score(out, spec, family, say))
-    pipe.step("levels", 4, total, lambda: _levels(out, spec, family))
+    pipe.step("levels", 4, total, lambda: _levels(out))
     trained = pipe.step("train", 5, total, lambda: _train(out, spec, family))
     before = pipe.step("eval-before", 6, total,
-                       lambda: _evaluate(out, spec, "before", family["small"], "baseline", say))
+                       lambda: _evaluate(out, spec, suite, "before", family["small"], "baseline", say))
     after = pipe.step("eval-after", 7, total,
-                      lambda: _evaluate(out, spec, "after", trained["final_checkpoint"], None, say))
+                      lambda: _evaluate(out, spec, suite, "after", trained["final_checkpoint"], None, say))
 
     def report() -> dict[str, Any]:
         from darl.report import write_report

@@ -6,8 +6,8 @@ Where things are looked for (relative to the run directory, searched a few folde
 demo` writes and a bare `darl train` output both work):
 - training metrics: `metrics.jsonl` files (one JSON object per logged step);
 - stage manifests: `manifest.json` / `stage.json` / `stage_manifest.json` files inside `stage-*` folders;
-- scores and levels: `scores.parquet`, `levels.parquet`, and a levels calibration JSON (`calibration.json`,
-  `levels.calibration.json` or `levels_calibration.json`);
+- scores and levels: `scores.parquet`, `levels.parquet`, and the levels calibration numbers (`levels.summary.json`
+  as darl levels writes it, or a `calibration.json`), linking darl levels' `levels.report.html` when present;
 - online difficulty: `online_difficulty*.json*` / `online*.parquet` per-prompt files (darl train writes one per
   stage folder), and metrics whose name contains `online`;
 - held-out accuracy: darl train's `heldout.json` (greedy accuracy of the starting and final policy);
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 MAX_DEPTH = 4
-CALIBRATION_NAMES = ("calibration.json", "levels.calibration.json", "levels_calibration.json",
+CALIBRATION_NAMES = ("levels.summary.json", "calibration.json", "levels.calibration.json", "levels_calibration.json",
                      "levels-calibration.json", "calibration_report.json")
 MANIFEST_NAMES = ("manifest.json", "stage.json", "stage_manifest.json", "stage-manifest.json")
 BASELINE_LABELS = ("before", "baseline", "base", "initial", "start", "eval-before", "eval_before")
@@ -49,6 +49,8 @@ class RunData:
     scores: list[dict[str, Any]] | None = None
     levels: list[dict[str, Any]] | None = None
     calibration: dict[str, Any] | None = None
+    calibration_report: Path | None = None
+    """darl levels' own HTML calibration report, linked from the report when present."""
     online: list[dict[str, Any]] | None = None
     """Per-prompt online difficulty rows; each carries '_label' (the folder it came from, e.g. the stage)."""
     heldout: dict[str, Any] | None = None
@@ -144,6 +146,8 @@ def collect(run_dir: str | Path) -> RunData:
         paths = by_name.get(name, [])
         if paths:
             setattr(data, attr, _read_table(sorted(paths, key=lambda p: len(p.parts))[0], data.problems))
+    if by_name.get("levels.report.html"):
+        data.calibration_report = by_name["levels.report.html"][0]
     for name in CALIBRATION_NAMES:
         if by_name.get(name):
             value = _read_json(by_name[name][0], data.problems)

@@ -147,11 +147,16 @@ def section_data(run: RunData) -> str:
                             left=2))
         parts.append(_img(plots.pass_rate_histograms(rates), "pass-rate histograms"))
     if run.calibration is None:
-        parts.append(_missing("no levels calibration file (<code>calibration.json</code>); proxy agreement is not "
-                              "shown."))
+        parts.append(_missing("no levels calibration numbers (<code>levels.summary.json</code> from darl levels); "
+                              "proxy agreement is not shown."))
     else:
-        scalars = _flat_scalars(run.calibration)[:60]
+        # counts per level are in the table above; the rest (agreement between proxies, policy fit) here
+        scalars = [(k, v) for k, v in _flat_scalars(run.calibration) if not k.startswith("levels/count/")][:80]
         parts.append("<h3>Levels calibration</h3>")
+        if run.calibration_report is not None:
+            link = run.calibration_report.relative_to(run.root).as_posix()
+            parts.append(f'<p>darl levels\' full calibration report: <a href="{_esc(link)}">{_esc(link)}</a> '
+                         "(a separate file beside this one).</p>")
         parts.append(_table(["quantity", "value"], [[_esc(k), _esc(_fmt(v))] for k, v in scalars]))
     return "\n".join(parts)
 
