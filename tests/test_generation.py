@@ -32,7 +32,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def memorized(tmp_path_factory):
     torch.set_num_threads(1)
-    return save_tiny_model(tmp_path_factory.mktemp("tiny") / "model", pairs=PAIRS, steps=250)
+    return save_tiny_model(tmp_path_factory.mktemp("tiny") / "model", pairs=PAIRS, steps=150)
 
 
 @pytest.fixture(scope="module")

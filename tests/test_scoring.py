@@ -54,7 +54,7 @@ def test_real_tiny_model_scored_by_real_math_verifier(tmp_path, verifier):
     # A tiny Qwen2 that answers Q0 correctly, Q1 wrongly and Q2 with no boxed answer at all.
     torch.set_num_threads(1)
     path = save_tiny_model(tmp_path / "tiny", pairs=[("Q0", "so \\boxed{4}"), ("Q1", "so \\boxed{5}"),
-                                                      ("Q2", "four")], steps=250)
+                                                      ("Q2", "four")], steps=150)
     problems = write_problems([math_problem(i) for i in range(3)], tmp_path / "p.parquet")
     job = ScoreJob(problems_path=str(problems), models=(ModelSpec("tiny", str(path), batch_size=4),), k=3,
                    max_new_tokens=24, batch_problems=2)
@@ -70,6 +70,9 @@ def test_real_tiny_model_scored_by_real_math_verifier(tmp_path, verifier):
     assert row["model_revision"].startswith("sha256:") and row["model_path"] == str(path)
     assert (row["temperature"], row["top_p"], row["max_new_tokens"]) == (0.6, 0.95, 24)
     assert json.loads(row["verifier"])["math_verify"] == "0.9.0"
+    summary = json.loads((tmp_path / "out" / "scores.summary.json").read_text())
+    assert summary["score/tiny/math/mean_pass_rate"] == pytest.approx(1 / 3)
+    assert summary["score/tiny/all/solved_share"] == pytest.approx(1 / 3)
 
 
 def test_code_partial_credit_truncation_and_token_stats(tmp_path, verifier):

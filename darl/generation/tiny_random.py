@@ -66,7 +66,7 @@ def build_tiny_model(tokenizer: PreTrainedTokenizerFast, *, hidden_size: int = 3
 
 
 def memorize_replies(model: PreTrainedModel, tokenizer: PreTrainedTokenizerFast,
-                     pairs: Sequence[tuple[str, str]], *, steps: int = 300, lr: float = 1e-2, seed: int = 0) -> float:
+                     pairs: Sequence[tuple[str, str]], *, steps: int = 150, lr: float = 2e-2, seed: int = 0) -> float:
     """Fit `model` so that the user turn `prompt` is answered with `reply` + EOS, for each (prompt, reply).
     Loss only on the reply tokens. Returns the final mean loss (nats per token). Runs on one CPU thread: for a
     model this small, thread hand-off costs more than it saves (10x slower with 2 busy threads, measured)."""
@@ -115,7 +115,7 @@ def _fit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerFast, pairs: Sequ
     return loss_value
 
 
-def save_tiny_model(out_dir: str | Path, *, pairs: Sequence[tuple[str, str]] = (), steps: int = 300,
+def save_tiny_model(out_dir: str | Path, *, pairs: Sequence[tuple[str, str]] = (), steps: int = 150,
                     hidden_size: int = 32, layers: int = 2, seed: int = 0) -> Path:
     """Build (and, given `pairs`, fit) a tiny model and save model + tokenizer to `out_dir`; returns the path."""
     out = Path(out_dir)

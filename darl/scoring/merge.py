@@ -18,7 +18,7 @@ from typing import Any
 from darl.errors import InputError
 from darl.scoring.job import shard_of
 from darl.scoring.store import DONE, MANIFEST, file_sha256
-from darl.scoring.table import SAMPLE_COLUMNS, SCORE_COLUMNS, write_table
+from darl.scoring.table import SAMPLE_COLUMNS, SCORE_COLUMNS, score_metrics, write_table
 
 _SHARD_DIR = re.compile(r"^shard-(\d{4})-of-(\d{4})$")
 SCORES_FILE = "scores.parquet"
@@ -35,8 +35,8 @@ def shard_dirs(out_dir: Path) -> dict[int, tuple[int, Path]]:
 
 
 def merge_shards(out_dir: str | Path, output: str | Path | None = None) -> Path:
-    """Merge `out_dir/shard-*` into `output` (default `out_dir/scores.parquet`, and `samples.parquet` beside it
-    when responses were kept). Rows are ordered as the problems file was, then by model order."""
+    """Merge `out_dir/shard-*` into `output` (default `out_dir/scores.parquet`, with `<stem>.summary.json` (the
+    score/ metrics) and, when responses were kept, `samples.parquet` beside it). Rows are ordered as the problems file was, then by model order."""
     import pyarrow.parquet as pq
 
     out_dir = Path(out_dir)
@@ -92,6 +92,8 @@ def merge_shards(out_dir: str | Path, output: str | Path | None = None) -> Path:
     output = Path(output) if output is not None else out_dir / SCORES_FILE
     output.parent.mkdir(parents=True, exist_ok=True)
     _atomic_table(rows, SCORE_COLUMNS, output)
+    summary = output.with_name(output.stem + ".summary.json")
+    summary.write_text(json.dumps(score_metrics(rows), indent=2, sort_keys=True) + "\n")
     if samples:
         samples.sort(key=lambda r: (order.get(r["problem_id"], len(order)), model_rank.get(r["model"], 0),
                                     r["sample"]))

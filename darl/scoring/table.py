@@ -73,6 +73,28 @@ def write_table(rows: list[dict[str, Any]], columns: dict[str, str], path: Path)
     pq.write_table(pa.Table.from_pylist(rows, schema=arrow_schema(columns)), path)
 
 
+def score_metrics(rows: Sequence[dict[str, Any]]) -> dict[str, float | int]:
+    """Namespaced summary of a scores table (docs/metrics.md, section score/): per model and domain (and 'all'),
+    problems, mean pass rate, share solved at least once, share solved by all K, truncation rate, mean tokens."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["model"], row["domain"]), []).append(row)
+        groups.setdefault((row["model"], "all"), []).append(row)
+    out: dict[str, float | int] = {}
+    for (model, domain), group in sorted(groups.items()):
+        n = len(group)
+        samples = sum(r["k"] for r in group)
+        prefix = f"score/{model}/{domain}"
+        out[f"{prefix}/problems"] = n
+        out[f"{prefix}/mean_pass_rate"] = sum(r["pass_rate"] for r in group) / n
+        out[f"{prefix}/mean_score"] = sum(r["mean_score"] for r in group) / n
+        out[f"{prefix}/solved_share"] = sum(r["passes"] > 0 for r in group) / n
+        out[f"{prefix}/all_pass_share"] = sum(r["passes"] == r["k"] for r in group) / n
+        out[f"{prefix}/truncation_rate"] = sum(r["truncations"] for r in group) / samples
+        out[f"{prefix}/mean_tokens"] = sum(r["mean_tokens"] * r["k"] for r in group) / samples
+    return out
+
+
 def read_scores(path: str | Path) -> list[dict[str, Any]]:
     """Read a merged scores Parquet file; InputError naming the file for a missing column, a doubled
     (problem, model) row or an impossible count."""
