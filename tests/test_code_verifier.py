@@ -160,14 +160,29 @@ def _function_called(asserts: tuple[str, ...]) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [MBPP_FULL, MBPP_SANITIZED], ids=["full-974-test_setup_code", "sanitized-257"])
-def test_mbpp_reference_solutions_pass(verifier, path):
-    problems = load_problems(path)
-    rows = _mbpp_rows(path)
-    assert len(problems) == len(rows)
+def test_all_974_mbpp_reference_solutions_pass(verifier):
+    """The full original file: test_list asserts, with test_setup_code where a row has one."""
+    problems = load_problems(MBPP_FULL)
+    rows = _mbpp_rows(MBPP_FULL)
+    assert len(problems) == len(rows) == 974
+    assert sum(bool(r["test_setup_code"].strip()) for r in rows) == 2
     verdicts = verifier.verify_batch(problems, [fenced(r["code"]) for r in rows])
     failed = [(p.id, v) for p, v in zip(problems, verdicts) if not v.passed]
     assert failed == []
+
+
+def test_mbpp_sanitized_solutions_pass_with_their_test_imports(verifier):
+    """The sanitized split's rows that need `test_imports` (the prelude); its other rows repeat the full file's."""
+    problems = load_problems(MBPP_SANITIZED)
+    rows = _mbpp_rows(MBPP_SANITIZED)
+    chosen = [i for i, r in enumerate(rows) if r["test_imports"]]
+    assert len(chosen) == 13 and all(problems[i].tests.prelude for i in chosen)
+    verdicts = verifier.verify_batch([problems[i] for i in chosen], [fenced(rows[i]["code"]) for i in chosen])
+    assert [v.passed for v in verdicts] == [True] * len(chosen)
+    without = verifier.verify_batch([Problem(id=f"bare{i}", domain="code", prompt="p",
+                                             tests=CodeTests(asserts=problems[i].tests.asserts)) for i in chosen],
+                                    [fenced(rows[i]["code"]) for i in chosen])
+    assert not all(v.passed for v in without)  # the imports matter for some of them
 
 
 def test_mbpp_mutated_solutions_fail_and_partial_credit_counts(verifier):

@@ -91,10 +91,14 @@ NETWORK_ATTACK = ("try:\n    s = socket.create_connection(('127.0.0.1', {port}),
 
 # What each level contains beyond bubblewrap's full list (without a private file system view the uid's
 # permissions guard files; without namespaces there is no network isolation).
+# The fallback levels share bubblewrap's rlimits and cgroup (loops, bombs, output floods behave the same there), so
+# they run the attacks whose containment depends on what differs: uids, namespaces, process clean-up.
+FALLBACK_ATTACKS = {"fork_bomb", "write_outside", "read_host_files", "read_secret", "kill_parent",
+                    "kill_everything", "leave_background_process"}
 CONTAINED_BY = {
     "bwrap": set(ATTACKS) | {"network"},
-    "namespaces": set(ATTACKS) | {"network"},
-    "rlimits": set(ATTACKS),
+    "namespaces": FALLBACK_ATTACKS | {"network"},
+    "rlimits": FALLBACK_ATTACKS,
 }
 EXPECTED_REASON = {"infinite_loop": "timeout", "fork_bomb": "timeout", "memory_bomb": "memory limit",
                    "huge_output": "output limit"}
@@ -145,7 +149,7 @@ def run_attacks(level: str, host_port: int, monkeypatch) -> None:
                       limits=limits) as verifier:
         assert verifier.isolation == level
         names = sorted(CONTAINED_BY[level])
-        if all(verifier._sandbox.cgroup_for(slot) is not None for slot in verifier._pool.slots):
+        if level == "bwrap" and all(verifier._sandbox.cgroup_for(slot) is not None for slot in verifier._pool.slots):
             names.append("memory_spread_over_processes")  # only a cgroup caps the sum
         problems, responses = [], []
         benign = Problem(id="benign", domain="code", prompt="add",
