@@ -88,23 +88,18 @@ def test_seeded_sampling_is_reproducible_and_leaves_global_rng_alone(random_mode
 
 def test_exact_sampling_settings_override_model_defaults(random_model, monkeypatch):
     model, tokenizer = random_model
-    model.generation_config.top_k = 5
-    model.generation_config.repetition_penalty = 1.3
-    seen = []
-    real_generate = model.generate
-
-    def spy(*args, **kwargs):
-        seen.append(kwargs["generation_config"])
-        return real_generate(*args, **kwargs)
-
-    monkeypatch.setattr(model, "generate", spy)
-    gen = TransformersGenerator(model, tokenizer)
-    gen.generate([conv("q")], SamplingParams(temperature=0.6, top_p=0.95, max_new_tokens=4, seed=0))
-    config = seen[0]
-    assert (config.do_sample, config.temperature, config.top_p, config.top_k, config.repetition_penalty) == (
-        True, 0.6, 0.95, 0, 1.0)
-    gen.generate([conv("q")], SamplingParams(temperature=0, max_new_tokens=4))
-    assert seen[1].do_sample is False
+    gen = TransformersGenerator(model, tokenizer, batch_size=8)
+    params = SamplingParams(n=6, temperature=1.0, top_p=1.0, max_new_tokens=6, seed=0)
+    # A model whose own generation config says top_k=1 (greedy in disguise) and a strong repetition penalty:
+    # neither may leak into sampling, so samples stay diverse and equal to those of a neutral config.
+    neutral = gen.generate([conv("q")], params)
+    monkeypatch.setattr(model.generation_config, "top_k", 1, raising=False)
+    monkeypatch.setattr(model.generation_config, "repetition_penalty", 5.0, raising=False)
+    monkeypatch.setattr(model.generation_config, "min_p", 0.9, raising=False)
+    leaked = gen.generate([conv("q")], params)
+    assert leaked == neutral
+    assert len({c.text for c in leaked[0]}) > 1
+    assert model.generation_config.top_k == 1  # restored after the call
 
 
 def test_render_uses_chat_template(random_model):

@@ -129,11 +129,20 @@ class TransformersGenerator:
             **sampling,
         )
         devices = [self.device] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices, enabled=seed is not None), torch.inference_mode():
-            if seed is not None:
-                torch.manual_seed(seed)
-            out = self.model.generate(input_ids=input_ids.to(self.device), attention_mask=attention.to(self.device),
-                                      generation_config=config)
+        # transformers fills every field left unset in `config` from the model's own generation config (a Hub
+        # model's top_k=20, min_p, repetition_penalty, ...); a neutral one in its place during the call keeps the
+        # sampling exactly what `params` says.
+        saved = self.model.generation_config
+        self.model.generation_config = GenerationConfig(eos_token_id=self.eos_token_ids, pad_token_id=pad,
+                                                        bos_token_id=getattr(saved, "bos_token_id", None))
+        try:
+            with torch.random.fork_rng(devices=devices, enabled=seed is not None), torch.inference_mode():
+                if seed is not None:
+                    torch.manual_seed(seed)
+                out = self.model.generate(input_ids=input_ids.to(self.device),
+                                          attention_mask=attention.to(self.device), generation_config=config)
+        finally:
+            self.model.generation_config = saved
         new_tokens = out[:, width:].tolist()
         return [self._completion(tokens, params.max_new_tokens) for tokens in new_tokens]
 
