@@ -152,3 +152,33 @@ def test_sigkill_anywhere_then_resume_matches_an_uninterrupted_run(tiny):
         return [(r["stage/index"], r["stage/step"], r["train/completions/mean_length"])
                 for r in read_jsonl(run / "metrics.jsonl") if "train/completions/mean_length" in r]
     assert series(killed) == series(ref)
+
+
+def test_resume_after_the_plateau_checkpoint_ends_the_stage_without_training_more(tiny):
+    """Killed after stage 1 ended on a plateau (checkpoint written) but before its manifest: the resumed run must
+    not train stage 1 further, must give the same reason, and must run stage 2 as the uninterrupted run did."""
+    import shutil
+
+    import torch
+
+    from darl.training.stages import run_recipe
+
+    policy, levels, root, result = tiny
+    copy = root / "plateau_resume"
+    shutil.copytree(root / "run", copy)
+    (copy / "stage-1-first" / "manifest.json").unlink()
+    shutil.rmtree(copy / "stage-2-second")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        again = run_recipe(parse_recipe(recipe_text(policy)), levels, copy, resume=True, verifier=DigitStandIn())
+    finally:
+        torch.set_num_threads(threads)
+    first, second = (s.manifest for s in again.stages)
+    ref_first, ref_second = (s.manifest for s in result.stages)
+    assert first["end_step"] == ref_first["end_step"] and first["ended_because"] == ref_first["ended_because"]
+    assert read_jsonl(copy / "stage-1-first" / "consumed.jsonl") == read_jsonl(root / "run" / "stage-1-first" /
+                                                                               "consumed.jsonl")
+    assert [r["ids"] for r in read_jsonl(copy / "stage-2-second" / "consumed.jsonl")] == \
+        [r["ids"] for r in read_jsonl(root / "run" / "stage-2-second" / "consumed.jsonl")]
+    assert second["end_step"] == ref_second["end_step"]

@@ -102,6 +102,11 @@ class LevelDomainSampler(Sampler[int]):
     def next_batch(self) -> int:
         return self._state["batch"]
 
+    @property
+    def events(self) -> dict[str, int]:
+        """Cumulative policy events: prompts retired / deferred at pass starts, passes restarted (all retired)."""
+        return dict(self._state["events"])
+
     def state_at(self, batch: int) -> dict[str, Any]:
         """The state before batch `batch` was drawn (batch <= next_batch, and at most a few batches back)."""
         if batch == self._state["batch"]:

@@ -207,14 +207,21 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
             truncate_jsonl(out / "metrics.jsonl", lambda r: r.get("stage/index") != index + 1)
         trainer.validation_history = [(0, validate())]
     trainer.accelerator.wait_for_everyone()
-    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint is not None else None)
+    ended_earlier = trainer.extra_state.get("plateau_decision")
+    if ended_earlier is None:
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint is not None else None)
+        end_step = trainer.state.global_step
+    else:  # killed after the plateau checkpoint, before the manifest: the stage is over
+        end_step = int(checkpoint.name.split("-")[1])
 
-    final = sdir / f"checkpoint-{trainer.state.global_step}"
+    final = sdir / f"checkpoint-{end_step}"
     if not (final / DARL_STATE).is_file():
         trainer._save_checkpoint(trainer.model, trial=None)
     decision = validation.last_decision
     if decision is not None and decision.stop:
         reason = decision.reason
+    elif ended_earlier is not None:
+        reason = ended_earlier["reason"]
     else:
         reason = f"reached end.max_steps = {stage.end.max_steps}" + (f" (last plateau check: {decision.reason})"
                                                                       if decision is not None else "")
@@ -222,8 +229,8 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
     history = trainer.validation_history
     manifest = {
         "stage": index + 1, "index": index + 1, "name": stage.name, "status": "completed",
-        "start_step": 0, "end_step": trainer.state.global_step,
-        "global_start_step": step_offset, "global_end_step": step_offset + trainer.state.global_step,
+        "start_step": 0, "end_step": end_step,
+        "global_start_step": step_offset, "global_end_step": step_offset + end_step,
         "ended_because": reason, "plateau": stage.end.plateau.model_dump() if stage.end.plateau else None,
         "started_from": model_path, "carried_optimizer_from": str(carry_from) if carry_from and index > 0
         and stage.carry_optimizer else None,

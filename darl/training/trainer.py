@@ -98,7 +98,7 @@ class DarlGRPOTrainer(GRPOTrainer):
             self._metrics["train"][key].append(value)
         for key, value in self.tracker.summary(self.stage_keys).items():
             self._metrics["train"][key] = [value]
-        events = self.darl_sampler.state_at(self.darl_sampler.next_batch)["events"]
+        events = self.darl_sampler.events
         self._metrics["train"]["stage/retired_total"] = [float(events["retired"])]
         self._metrics["train"]["stage/deferred_total"] = [float(events["deferred"])]
         if self.accelerator.is_main_process:
@@ -139,6 +139,8 @@ class DarlGRPOTrainer(GRPOTrainer):
         self.darl_sampler.load_state(state["sampler"])
         self.tracker.load_state_dict(state["tracker"])
         self.validation_history = [tuple(x) for x in state["validation_history"]]
+        if "plateau_decision" in state:  # the stage had ended on a plateau when this checkpoint was written
+            self.extra_state["plateau_decision"] = state["plateau_decision"]
         self._rng_checkpoint = checkpoint
 
     # -- stage carry-over --------------------------------------------------------------------------------------------
