@@ -83,3 +83,12 @@ def test_benchmark_sources_and_lcb_window() -> None:
     assert 0 < len(problems) < 279 and all(p.metadata["difficulty"] == "hard" for p in problems)
     name, problems, filters = resolve_benchmark("AIME2024", limit=5)
     assert name == "aime24" and len(problems) == 5 and filters == {"limit": 5}
+
+
+def test_embedded_suites_and_local_files_resolve(tmp_path: Path) -> None:
+    name, problems, filters = resolve_benchmark("embedded-quick")
+    assert name == "embedded-quick" and problems and {p.domain for p in problems} == {"math", "code"}
+    path = tmp_path / "mine.jsonl"
+    path.write_text(json.dumps(Problem(id="x1", domain="math", prompt="1+1?", answer="2").to_row()) + "\n")
+    name, problems, filters = resolve_benchmark(str(path))
+    assert name == "mine" and [p.id for p in problems] == ["x1"] and filters["file"].endswith("mine.jsonl")

@@ -18,8 +18,13 @@ def images(html: str) -> int:
     return len(re.findall(r'<img [^>]*src="data:image/png;base64,[A-Za-z0-9+/=]{200,}"', html))
 
 
-def test_full_run_renders_every_section_self_contained(tmp_path: Path) -> None:
-    run = make_run(tmp_path / "run")
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory) -> Path:
+    return make_run(tmp_path_factory.mktemp("report") / "run")
+
+
+def test_full_run_renders_every_section_self_contained(full_run: Path) -> None:
+    run = full_run
     path = write_report(run)
     assert path == run / "report.html"
     html = path.read_text()
@@ -46,8 +51,8 @@ def test_full_run_renders_every_section_self_contained(tmp_path: Path) -> None:
                      html)
 
 
-def test_stage_ranges_from_restarting_counters_and_manifests(tmp_path: Path) -> None:
-    run = collect(make_run(tmp_path / "run", levels=False, evals=False))
+def test_stage_ranges_from_restarting_counters_and_manifests(full_run: Path) -> None:
+    run = collect(full_run)
     spans = stage_spans(run.metrics, run.manifests)
     assert [(s.name, s.start, s.end) for s in spans] == [("level2", 1, 30), ("level3", 31, 50)]
     assert spans[0].end_reason.startswith("plateau") and spans[1].end_reason == "reached end.max_steps = 20"
