@@ -189,3 +189,16 @@ def test_problems_file_found_from_score_manifest_or_error(tmp_path):
     with pytest.raises(InputError, match="not in the problems file"):
         write_problems([Problem(id="m0", domain="math", prompt="q", answer="1")], tmp_path / "few.parquet")
         make_levels(tmp_path / "scores.parquet", tmp_path / "levels.parquet", problems_path=tmp_path / "few.parquet")
+
+
+def test_wrong_file_kinds_are_named(tmp_path):
+    from darl.levels.pipeline import make_levels
+
+    _write_inputs(tmp_path)
+    with pytest.raises(InputError, match="not a darl scores file"):
+        make_levels(tmp_path / "problems.parquet", tmp_path / "levels.parquet")
+    with pytest.raises(InputError, match="no such scores file"):
+        make_levels(tmp_path / "nope.parquet", tmp_path / "levels.parquet")
+    (tmp_path / "bad.yaml").write_text("roles: [small]\n")
+    with pytest.raises(InputError, match="roles must map"):
+        make_levels(tmp_path / "scores.parquet", tmp_path / "levels.parquet", config_path=tmp_path / "bad.yaml")
