@@ -295,7 +295,7 @@ class Sandbox:
         if cgroup is not None:
             command = cgroup.join_command(command)
         return _HarnessProcess(command, setup, slot, workdir=None if workdir == SANDBOX_TMP else workdir,
-                               startup_s=self.startup_s)
+                               startup_s=self.startup_s, in_pid_namespace=self.isolation in ("bwrap", "namespaces"))
 
     # ------------------------------------------------------------------------------------------------ running
 
@@ -371,8 +371,10 @@ class _HarnessProcess:
     """One running harness (inside its sandbox) serving one slot's jobs, one at a time."""
 
     def __init__(self, command: list[str], setup: dict[str, Any], slot: Slot, *, workdir: str | None,
-                 startup_s: float) -> None:
+                 startup_s: float, in_pid_namespace: bool) -> None:
         self.slot = slot
+        self.in_pid_namespace = in_pid_namespace
+        self._eof = False
         self.workdir = workdir
         self.jobs = 0
         self._buffer = b""
@@ -434,6 +436,7 @@ class _HarnessProcess:
                 return None
             chunk = os.read(fd, 1 << 20)
             if not chunk:
+                self._eof = True
                 return None
             self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
@@ -477,6 +480,9 @@ class _HarnessProcess:
             deadline = time.monotonic() + 0.5
             while self._next_event(deadline) is not None:  # its stdout closes when it exits (no polling)
                 pass
+        # A harness that was PID 1's only child of a PID namespace and ended on its own has left nothing behind:
+        # the kernel empties a namespace before its init is reaped. Otherwise sweep the slot's uid.
+        clean_exit = self._eof and self.in_pid_namespace
         for kill, target in ((os.killpg, self.proc.pid), (os.kill, self.proc.pid)):
             try:
                 kill(target, signal.SIGKILL)
@@ -489,7 +495,7 @@ class _HarnessProcess:
             except OSError:
                 pass
         self._stderr.close()
-        if self.slot.uid is not None:
+        if self.slot.uid is not None and not clean_exit:
             kill_uid_and_wait(self.slot.uid)
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
