@@ -342,3 +342,25 @@ def test_the_verifier_dispatcher_routes_code_problems(verifier):
                                            [fenced("print('hi')"), fenced("print('ho')")])
         dispatcher._code = None  # the module fixture closes the shared verifier itself
     assert [v.passed for v in verdicts] == [True, False]
+
+
+def test_a_forked_worker_gets_its_own_slots_and_leaves_the_parents_alone(verifier):
+    import os
+
+    tests = CodeTests(io=(IOTest("1 2\n", "3\n"),))
+    response = fenced("a, b = map(int, input().split())\nprint(a + b)")
+    assert verifier.verify(code_problem(tests), response).passed
+    parent_uids = [slot.uid for slot in verifier._pool.slots]
+    pid = os.fork()
+    if pid == 0:  # the child: fresh uids, its own sandboxes
+        try:
+            ok = verifier.verify(code_problem(tests), response).passed
+            fresh = all(slot.uid not in parent_uids for slot in verifier._pool.slots if slot.uid is not None)
+            verifier.close()
+            os._exit(0 if ok and fresh else 1)
+        finally:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    assert [slot.uid for slot in verifier._pool.slots] == parent_uids
+    assert verifier.verify(code_problem(tests), response).passed

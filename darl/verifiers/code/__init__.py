@@ -72,24 +72,46 @@ class CodeVerifier:
             raise
         self.isolation: Isolation = chosen
         self._sandbox = Sandbox(chosen, limits=limits, python=python, jobs_per_sandbox=jobs_per_sandbox)
+        self._settings = dict(workers=workers, separate_uids=separate_uids, uid_base=uid_base, limits=limits,
+                              python=python, jobs_per_sandbox=jobs_per_sandbox)
+        self._owner_pid = os.getpid()
+
+    def _own(self) -> None:
+        """After a fork the slots, uids and sandbox processes belong to the parent: take fresh ones (leaving the
+        parent's untouched) so that a forked worker never writes into the parent's sandboxes."""
+        import os
+
+        if os.getpid() == self._owner_pid:
+            return
+        settings = self._settings
+        self._sandbox.disown()
+        self._pool = SlotPool(settings["workers"], separate_uids=settings["separate_uids"],
+                              uid_base=settings["uid_base"])
+        self._sandbox = Sandbox(self.isolation, limits=settings["limits"], python=settings["python"],
+                                jobs_per_sandbox=settings["jobs_per_sandbox"])
+        self._owner_pid = os.getpid()
 
     @property
     def workers(self) -> int:
         return len(self._pool.slots)
 
     def verify(self, problem: Problem, response: str) -> Verdict:
+        self._own()
         return self._pool.run(self._verify_on, (problem, response))
 
     def verify_batch(self, problems: Sequence[Problem], responses: Sequence[str]) -> list[Verdict]:
         if len(problems) != len(responses):
             raise ValueError(f"verify_batch: {len(problems)} problems but {len(responses)} responses")
+        self._own()
         return self._pool.map(self._verify_on, list(zip(problems, responses)))
 
     def test_outcomes(self, problem: Problem, response: str) -> list[TestOutcome]:
         """Pass/fail and reason of every test (what `verify` summarises)."""
+        self._own()
         return self._pool.run(self._outcomes_on, (problem, response))
 
     def close(self) -> None:
+        self._own()
         self._pool.close()
         self._sandbox.close()
 

@@ -354,6 +354,15 @@ class Sandbox:
         if process is not None:
             process.close()
 
+    def disown(self) -> None:
+        """Forgets this sandbox's processes, cgroups and staged packages without touching them (they belong to the
+        process this one was forked from)."""
+        self._processes = {}
+        self._cgroups = {}
+        if self._site is not None:
+            self._site_finalizer.detach()
+            self._site = None
+
     def close(self) -> None:
         for index in list(self._processes):
             process = self._processes.pop(index)
