@@ -3,7 +3,8 @@
 `darl score` overlaps verification with generation (a verifier thread checks batch i while batch i+1 generates),
 so its throughput should be close to generation alone; the target is >= 0.85 of raw.
 
-Both modes use the same loaded model, the same problems, batches and seeds (so the same responses):
+Three timings of the same responses: raw generation, scoring, and verification alone (to show which side
+bounds the run: with overlap, scoring runs at the slower of the two). Both generating modes use the same loaded model, the same problems, batches and seeds (so the same responses):
 - raw: `generator.generate(batch)` for every batch, nothing else;
 - scoring: `run_shard` (generation + Math-Verify / sandbox verification + Parquet commits with fsync) into a
   fresh folder.
@@ -29,7 +30,7 @@ from darl.data.io import write_problems
 from darl.generation.transformers_backend import TransformersGenerator
 from darl.prompting import chat_messages
 from darl.scoring import ModelSpec, ScoreJob, run_shard
-from darl.scoring.runner import _seed_offset
+from darl.scoring.runner import _seed_offset, verify_unique
 from darl.verifiers import Verifier
 
 
@@ -78,13 +79,22 @@ def main() -> None:
     verifier.verify_batch(problems[:2], ["\\boxed{1}", "```python\nprint(1)\n```"])
     warm_seconds = time.monotonic() - started
 
+    batches = [problems[i:i + job.batch_problems] for i in range(0, len(problems), job.batch_problems)]
+    responses: list = []
+
     def raw() -> tuple[int, float]:
         start = time.monotonic()
-        n = 0
-        for i in range(0, len(problems), job.batch_problems):
-            batch = problems[i:i + job.batch_problems]
+        responses.clear()
+        for batch in batches:
             out = generator.generate([chat_messages(p) for p in batch], job.sampling(_seed_offset("bench", batch[0].id)))
-            n += sum(len(c) for c in out)
+            responses.append(out)
+        return sum(len(c) for out in responses for c in out), time.monotonic() - start
+
+    def verify_alone() -> tuple[int, float]:
+        start = time.monotonic()
+        n = 0
+        for batch, out in zip(batches, responses):
+            n += len(verify_unique(verifier, batch, out))
         return n, time.monotonic() - start
 
     def scoring(run: int) -> tuple[int, float]:
@@ -94,12 +104,14 @@ def main() -> None:
         return result.samples_new, time.monotonic() - start
 
     raw()  # warm-up: first-call allocations and kernel choices
-    timings: dict[str, list[tuple[int, float]]] = {"raw generation": [], "scoring (generate + verify)": []}
+    timings: dict[str, list[tuple[int, float]]] = {"raw generation": [], "scoring (generate + verify)": [],
+                                                   "verification alone": []}
     for r in range(args.repeats):
         order = ("raw", "score") if r % 2 == 0 else ("score", "raw")
         for mode in order:
             if mode == "raw":
                 timings["raw generation"].append(raw())
+                timings["verification alone"].append(verify_alone())
             else:
                 timings["scoring (generate + verify)"].append(scoring(r))
     verifier.close()
@@ -110,7 +122,7 @@ def main() -> None:
     rows = read_scores(merge_shards(work / "scores-0"))
     table = Table(title=f"{len(problems)} problems x k={args.k}, max_new_tokens={args.max_new_tokens}, "
                         f"model {model_path}")
-    for column in ("mode", "responses", "median seconds", "responses/s", "ratio to raw"):
+    for column in ("mode", "responses", "median seconds", "responses/s", "ratio to raw generation"):
         table.add_column(column, justify="right" if column != "mode" else "left")
     rates = {}
     for mode, runs in timings.items():
@@ -123,6 +135,10 @@ def main() -> None:
                       f"{rates[mode] / rates['raw generation']:.3f}")
     console = Console()
     console.print(table)
+    bound = min(rates["raw generation"], rates["verification alone"])
+    console.print(f"scoring / min(generation, verification) = {rates['scoring (generate + verify)'] / bound:.3f} "
+                  f"(1.0 = perfect overlap; {'generation' if bound == rates['raw generation'] else 'verification'}"
+                  f" is the slower side here)")
     passed = sum(r["passes"] for r in rows)
     console.print(f"verifier warm-up (once per run, not timed above): {warm_seconds:.2f} s; "
                   f"{passed} of {sum(r['k'] for r in rows)} responses passed; "

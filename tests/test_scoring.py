@@ -245,3 +245,22 @@ def test_verification_overlaps_generation(tmp_path):
     overlapping = sum(any(a < d and c < b for c, d in gens) for a, b in verifies)
     assert overlapping >= 3, events
     assert threading.active_count() < 50
+
+
+def test_each_distinct_response_is_verified_once():
+    from darl.generation.base import Completion
+    from darl.records import Verdict
+    from darl.scoring.runner import verify_unique
+
+    seen = []
+
+    class Counting:
+        def verify_batch(self, problems, responses):
+            seen.extend(zip((p.id for p in problems), responses))
+            return [Verdict(1.0 if r == "\\boxed{4}" else 0.0, r == "\\boxed{4}") for r in responses]
+
+    a, b = math_problem(0), math_problem(1)
+    out = verify_unique(Counting(), [a, b], [[Completion("\\boxed{4}", 3, False), Completion("x", 1, False),
+                                              Completion("\\boxed{4}", 3, False)], [Completion("\\boxed{4}", 3, False)]])
+    assert [v.passed for v in out] == [True, False, True, True]
+    assert seen == [("m0", "\\boxed{4}"), ("m0", "x"), ("m1", "\\boxed{4}")]

@@ -26,7 +26,7 @@ import darl
 from darl.errors import InputError
 from darl.generation.base import Completion, Generator
 from darl.prompting import chat_messages
-from darl.records import Problem
+from darl.records import Problem, Verdict
 from darl.scoring.job import ModelSpec, ScoreJob
 from darl.scoring.store import ShardStore, file_sha256
 from darl.scoring.table import sample_rows, score_row
@@ -120,6 +120,26 @@ def _seed_offset(model: str, first_problem: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{model}\0{first_problem}".encode()).digest()[:4], "big") >> 1
 
 
+def verify_unique(verifier: Verifier, problems: Sequence[Problem],
+                  completions: Sequence[Sequence[Completion]]) -> list[Verdict]:
+    """Verdicts of every completion, flattened in order, checking each distinct (problem, text) once: samples of
+    one problem often repeat (short answers, low temperature), and a verdict depends only on the pair."""
+    index: dict[tuple[int, str], int] = {}
+    unique_problems: list[Problem] = []
+    unique_texts: list[str] = []
+    slots: list[int] = []
+    for i, (problem, cs) in enumerate(zip(problems, completions)):
+        for c in cs:
+            key = (i, c.text)
+            if key not in index:
+                index[key] = len(unique_texts)
+                unique_problems.append(problem)
+                unique_texts.append(c.text)
+            slots.append(index[key])
+    verdicts = verifier.verify_batch(unique_problems, unique_texts)
+    return [verdicts[s] for s in slots]
+
+
 class _VerifyThread:
     """Verifies and commits batches handed over by the generating thread, one at a time, in order."""
 
@@ -156,9 +176,7 @@ class _VerifyThread:
                 self.error = exc
 
     def _handle(self, problems: list[Problem], completions: list[list[Completion]], context: dict[str, Any]) -> None:
-        flat_problems = [p for p, cs in zip(problems, completions) for _ in cs]
-        flat_texts = [c.text for cs in completions for c in cs]
-        verdicts = iter(self.verifier.verify_batch(flat_problems, flat_texts))
+        verdicts = iter(verify_unique(self.verifier, problems, completions))
         rows, samples = [], []
         for problem, cs in zip(problems, completions):
             vs = [next(verdicts) for _ in cs]
