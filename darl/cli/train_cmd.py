@@ -21,9 +21,10 @@ def train(
 ) -> None:
     """Run the recipe's stages with GRPO (TRL), moving stages on a validation plateau or at max steps."""
     from darl.training.recipe import load_recipe, resolve_recipe_path
-    from darl.training.stages import run_recipe
 
-    spec = load_recipe(resolve_recipe_path(recipe))
+    spec = load_recipe(resolve_recipe_path(recipe))  # recipe errors come before the slow torch/TRL import
+
+    from darl.training.stages import run_recipe
     if model is not None:
         spec = spec.model_copy(update={"model": model})
     console = Console()

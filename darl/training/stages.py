@@ -272,6 +272,8 @@ def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, res
     state = PartialState()  # several processes under `accelerate launch`: only the main one writes run files
     levels_path, out = Path(levels_path), Path(out_dir)
     resolved_path = out / "recipe.resolved.yaml"
+    items = load_levels(levels_path)  # bad input fails before anything is written
+    split = heldout_split(recipe, items, levels_path)
     if not state.is_main_process:
         state.wait_for_everyone()  # the main process checks and creates the run directory first
     elif resume:
@@ -287,8 +289,6 @@ def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, res
         save_resolved(recipe, resolved_path)
         state.wait_for_everyone()
 
-    items = load_levels(levels_path)
-    split = heldout_split(recipe, items, levels_path)
     own_verifier = verifier is None
     verifier = verifier or Verifier()
     heldout = split.all_validation()
