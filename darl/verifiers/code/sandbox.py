@@ -95,7 +95,6 @@ class Job:
 @dataclass
 class _Launch:
     results: dict[int, dict[str, Any]] = field(default_factory=dict)
-    ready: bool = False
     done: bool = False
     in_flight: int | None = None
     dirty: bool = False
