@@ -19,6 +19,7 @@ wall-clock per test (6 s by default, LiveCodeBench's).
 from __future__ import annotations
 
 import logging
+import os
 from typing import Literal, Sequence
 
 from darl.records import Problem, Verdict
@@ -55,8 +56,6 @@ class CodeVerifier:
     def __init__(self, workers: int = 2, *, isolation: Isolation | Literal["auto"] = "auto", strict: bool = False,
                  time_limit_s: float = DEFAULT_TIME_LIMIT_S, limits: Limits = Limits(), python: str = SYSTEM_PYTHON,
                  uid_base: int = DEFAULT_UID_BASE, jobs_per_sandbox: int = 256) -> None:
-        import os
-
         if isolation not in ("auto", "bwrap", "namespaces", "rlimits", "none"):
             raise ValueError(f"isolation={isolation!r}: use 'auto', 'bwrap', 'namespaces', 'rlimits' or 'none'")
         if time_limit_s <= 0:
@@ -79,8 +78,6 @@ class CodeVerifier:
     def _own(self) -> None:
         """After a fork the slots, uids and sandbox processes belong to the parent: take fresh ones (leaving the
         parent's untouched) so that a forked worker never writes into the parent's sandboxes."""
-        import os
-
         if os.getpid() == self._owner_pid:
             return
         settings = self._settings

@@ -86,7 +86,23 @@ def _write(path: Path, value: str) -> None:
     path.write_text(value)
 
 
+def _remove_stale_siblings(directory: Path) -> None:
+    """Removes empty groups left by darl processes that died without closing (named darl-sandbox-<pid>-...)."""
+    try:
+        siblings = list(directory.parent.glob("darl-sandbox-*"))
+    except OSError:
+        return
+    for sibling in siblings:
+        pid = sibling.name.split("-")[2] if sibling.name.count("-") >= 3 else ""
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            try:
+                sibling.rmdir()  # only succeeds when no process is left in it
+            except OSError:
+                pass
+
+
 def _make(directory: Path) -> None:
+    _remove_stale_siblings(directory)
     try:
         directory.mkdir()
     except FileExistsError:
