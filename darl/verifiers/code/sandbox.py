@@ -249,8 +249,10 @@ class Sandbox:
         harness = [self.python, "-I", "-B", str(HARNESS_PATH)]
         if self.isolation == "namespaces":
             unshare = shutil.which("unshare") or "unshare"
-            return [unshare, "--pid", "--fork", "--kill-child", "--mount-proc", "--net", "--ipc", "--uts", "--",
-                    *harness]
+            # Without root, a user namespace (mapped to the caller) is what allows the others to be created.
+            user = [] if self.is_root else ["--user", "--map-root-user"]
+            return [unshare, *user, "--pid", "--fork", "--kill-child", "--mount-proc", "--net", "--ipc", "--uts",
+                    "--", *harness]
         return harness
 
     def _setup_payload(self, slot: Slot, workdir: str) -> dict[str, Any]:
@@ -517,8 +519,6 @@ def _probe(isolation: Isolation, limits: Limits, python: str, slot: Slot) -> str
     if isolation == "bwrap" and shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed (apt-get install bubblewrap)"
     if isolation == "namespaces":
-        if os.geteuid() != 0:
-            return "namespaces without bubblewrap need root"
         if shutil.which("unshare") is None:
             return "util-linux unshare is not installed"
     if not os.access(python, os.X_OK):
@@ -560,7 +560,9 @@ def choose_isolation(requested: Isolation | Literal["auto"], *, strict: bool, li
                 _warn_once(level, "darl code sandbox: bubblewrap isolation is unavailable (" + "; ".join(failures)
                            + f"); falling back to '{level}' isolation, which is WEAKER: "
                            + ("no read-only file system view" if level == "namespaces"
-                              else "no network or PID isolation") + ". Install bubblewrap for full isolation.")
+                              else "no network or PID isolation"
+                              + ("" if os.geteuid() == 0 else ", and a program can signal (kill) every process of "
+                                 "your user")) + ". Install bubblewrap for full isolation.")
             return level
         failures.append(f"{level}: {problem}")
         if strict:
