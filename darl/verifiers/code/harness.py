@@ -60,15 +60,6 @@ EXIT_CHILD_CRASHED = 70
 # ----------------------------------------------------------------------------------------------------------- I/O
 
 
-def _read_all(fd):
-    chunks = []
-    while True:
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-
-
 def _write_all(fd, data):
     view = memoryview(data)
     while view:
