@@ -7,6 +7,7 @@ One module-scoped MathVerifier (2 workers) serves every test, so worker start-up
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -110,28 +111,28 @@ def test_reformatted_answers_pass_and_near_misses_fail(verifier):
     assert sum(not w for w in want) > 80
 
 
-def test_early_rejection_of_constants_agrees_with_math_verify():
-    """Answers like 3\\sqrt{13} or -\\frac{\\pi}{6} are rejected without sympy when their values clearly differ;
-    plain Math-Verify must reject every one of those pairs too. (A wider run of this check, 7,446 pairs over
-    MATH-500 and MATH train answers, found no disagreement.)"""
+def test_early_rejection_agrees_with_math_verify():
+    """Wrong answers whose values clearly differ (constants like 3\\sqrt{13}, polynomials evaluated at a sample
+    point, lists and tuples compared as sets of values, x = c assignments) are rejected without sympy; plain
+    Math-Verify must reject every such pair too. A wider offline run of this check (19,772 pairs over MATH-500
+    and 4,000 MATH train answers) found no disagreement; this test keeps 200 of them."""
     from math_verify import parse, verify
 
     from darl.verifiers.math import prepare_gold
-    from darl.verifiers.math_constant import clearly_different, constant_value
+    from darl.verifiers.math_constant import sampled_differ
 
+    golds = [prepare_gold(r["answer"]).text for r in _rows("math500")]
     pairs = []
-    for r in _rows("math500"):
-        gold = prepare_gold(r["answer"])
-        if gold.constant is None or gold.number is not None:
-            continue
-        for salt in range(3):
-            wrong = _one_digit_changed(gold.text[salt:]) if salt < len(gold.text) else None
-            wrong = gold.text[:salt] + wrong if wrong is not None else None
-            value = constant_value(wrong) if wrong else None
-            if value is not None and clearly_different(gold.constant, value):
-                pairs.append((gold.text, wrong))
-    assert len(pairs) > 30
-    accepted = [(g, w) for g, w in pairs if verify(parse("\\boxed{" + g + "}"), parse("\\boxed{" + w + "}"))]
+    for i, gold in enumerate(golds):
+        for wrong in (_one_digit_changed(gold), golds[(i * 37 + 11) % len(golds)]):
+            if wrong and wrong != gold and sampled_differ(gold, wrong):
+                pairs.append((gold, wrong))
+    assert len(pairs) > 400
+    sample = pairs[::max(1, len(pairs) // 200)]
+    assert any("," in g for g, _ in sample)  # lists and tuples
+    assert any(re.fullmatch(r"[^\\]*[a-df-hj-z][^\\]*", g) for g, _ in sample)  # polynomials and letters
+    assert any("\\sqrt" in g or "\\pi" in g for g, _ in sample)  # constants
+    accepted = [(g, w) for g, w in sample if verify(parse("\\boxed{" + g + "}"), parse("\\boxed{" + w + "}"))]
     assert accepted == []
 
 
@@ -460,7 +461,7 @@ def test_pathological_batch_and_deadline_kill_from_a_thread(verifier):
 
     def slow() -> None:
         try:
-            out["slow"] = fast_deadline.verify_answers(["x^{30}+1"], [r"\boxed{(x+1)^{30}}"])
+            out["slow"] = fast_deadline.verify_answers([r"\sum_{k=0}^{11} x^k"], [r"\boxed{\frac{x^{12}-1}{x-1}}"])
         except BaseException as exc:
             errors.append(exc)
 

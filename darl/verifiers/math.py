@@ -29,7 +29,7 @@ from typing import Sequence
 
 from darl.records import Problem, Verdict
 from darl.verifiers import math_answer as ans
-from darl.verifiers.math_constant import clearly_different, constant_value
+from darl.verifiers.math_constant import sampled_differ
 from darl.verifiers.deadline import DeadlinePool, default_workers
 from darl.verifiers.extract import final_answer_part
 
@@ -47,7 +47,6 @@ class GoldAnswer:
     choices: frozenset[str] | None
     choice_value: str | None  # the value part of a gold like '\\textbf{(E) } 8'
     is_number: bool
-    constant: complex | None  # the value of a constant like 3\\sqrt{13}, for early rejection
 
 
 @lru_cache(maxsize=65536)
@@ -66,8 +65,7 @@ def prepare_gold(answer: str) -> GoldAnswer:
     if split is not None:
         choices = frozenset(split[0])
     return GoldAnswer(text=text, number=ans.number_in_degrees(text), choices=choices,
-                      choice_value=split[1] if split else None, is_number=is_number,
-                      constant=constant_value(text))
+                      choice_value=split[1] if split else None, is_number=is_number)
 
 
 def _numbers_decide(gold: tuple[Fraction, bool], pred: tuple[Fraction, bool]) -> bool | None:
@@ -161,10 +159,8 @@ def plan_check(gold_answer: str, response: str) -> _Plan:
                     return _Plan(_PASS)
                 if decided is False and len(candidates) == 1:
                     return _Plan(_WRONG)
-    if gold.constant is not None:
-        values = [constant_value(c) for c in candidates]
-        if all(v is not None and clearly_different(gold.constant, v) for v in values):
-            return _Plan(_WRONG)
+    if all(sampled_differ(gold.text, c) for c in candidates):
+        return _Plan(_WRONG)  # values differ (math_constant): Math-Verify would reject it, after far more work
     return _Plan(payload=(gold.text, tuple(candidates), None, gold.is_number))
 
 

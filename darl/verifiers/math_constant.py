@@ -19,8 +19,9 @@ from __future__ import annotations
 import cmath
 import math
 import re
+from functools import lru_cache
 
-_TOKEN = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+|\\[a-zA-Z]+|[-+*/^(){}\[\]]|[a-zA-Z])")
+_TOKEN = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+|\\[a-zA-Z]+|[-+*/^(){}\[\],]|[a-zA-Z])")
 _DROP = ("\\left", "\\right", "\\!", "\\,", "\\;", "\\:", "\\ ", "\\displaystyle")
 _MAX_ABS = 1e100
 _MAX_TOKENS = 200
@@ -52,10 +53,18 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
+# where a letter other than e and i is evaluated: values no contest answer is special at
+_SAMPLE_POINT = {c: complex(0.7 + 0.137 * k + 0.0011 * k * k) for k, c in
+                 enumerate("abcdfghjklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")}
+
+
 class _Parser:
-    def __init__(self, tokens: list[str]) -> None:
+    def __init__(self, tokens: list[str], symbols: bool = False) -> None:
         self.t = tokens
         self.i = 0
+        self.symbols = symbols
+        self.used_letter = False
+        self.used_i = False
 
     def peek(self) -> str | None:
         return self.t[self.i] if self.i < len(self.t) else None
@@ -137,9 +146,9 @@ class _Parser:
         self.take(close)
         return value
 
-    @staticmethod
-    def _starts_atom(tok: str) -> bool:
-        return (_is_number(tok) or tok in ("(", "{", "\\pi", "\\frac", "\\dfrac", "\\tfrac", "\\sqrt", "e", "i"))
+    def _starts_atom(self, tok: str) -> bool:
+        return (_is_number(tok) or tok in ("(", "{", "\\pi", "\\frac", "\\dfrac", "\\tfrac", "\\sqrt", "e", "i")
+                or (self.symbols and tok in _SAMPLE_POINT))
 
     def atom(self) -> complex:
         tok = self.peek()
@@ -160,7 +169,18 @@ class _Parser:
             return complex(math.e)
         if tok == "i":
             self.take()
+            self.used_i = True
+            if self.used_letter:
+                raise _Refuse  # 'sin' with i a symbol to Math-Verify: evaluate letters at real points only
             return 1j
+        if self.symbols and tok in _SAMPLE_POINT:
+            self.take()
+            self.used_letter = True
+            if self.used_i:
+                raise _Refuse
+            if self.peek() == "(":
+                raise _Refuse  # f(x): a function, not a product
+            return _SAMPLE_POINT[tok]
         if tok in ("\\frac", "\\dfrac", "\\tfrac"):
             self.take()
             if self.peek() != "{":
@@ -190,6 +210,87 @@ class _Parser:
                 raise _Refuse
             return complex(radicand.real ** (1 / index.real)) if index.real != 2 else complex(math.sqrt(radicand.real))
         raise _Refuse
+
+
+def _split_top_level(tokens: list[str]) -> list[list[str]]:
+    """Tokens split at commas outside any bracket (commas are tokens only in lists)."""
+    parts: list[list[str]] = [[]]
+    depth = 0
+    for tok in tokens:
+        if tok in ("(", "[", "{"):
+            depth += 1
+        elif tok in (")", "]", "}"):
+            depth -= 1
+        if tok == "," and depth == 0:
+            parts.append([])
+        else:
+            parts[-1].append(tok)
+    return parts
+
+
+def _evaluate(tokens: list[str], symbols: bool) -> complex:
+    parser = _Parser(tokens, symbols)
+    value = parser.expr()
+    if parser.peek() is not None or not (cmath.isfinite(value) and abs(value) < _MAX_ABS):
+        raise _Refuse
+    return value
+
+
+@lru_cache(maxsize=65536)
+def sampled_value(text: str) -> tuple[str, tuple[complex, ...]] | None:
+    """What `text` evaluates to, with each letter other than e and i replaced by a fixed sample value:
+    ('value', (v,)) for one expression, ('list', (v1, v2, ...)) for a comma-separated list or tuple (with or
+    without brackets), ('x=', (v,)) for an assignment to the single letter x; None outside the grammar.
+
+    Sound for *rejection* only: two expressions that differ at one point differ as functions, and two lists whose
+    sets of values differ are different sets, tuples or intervals, however Math-Verify reads the brackets."""
+    if not text or len(text) > 300:
+        return None
+    try:
+        tokens = _tokens(text.replace(",", " , ").replace("\\{", "(").replace("\\}", ")"))
+        if "=" in text:
+            return None
+        parts = _split_top_level(tokens)
+        if len(parts) == 1 and len(tokens) >= 3 and tokens[0] in ("(", "[") and tokens[-1] in (")", "]"):
+            inner = _split_top_level(tokens[1:-1])
+            if len(inner) > 1:
+                parts = inner
+        if len(parts) > 1:
+            return "list", tuple(_evaluate(part, True) for part in parts)
+        return "value", (_evaluate(tokens, True),)
+    except (_Refuse, ArithmeticError, ValueError, RecursionError):
+        return None
+
+
+_ASSIGNMENT = re.compile(r"\s*([a-zA-Z])\s*=\s*([^=<>]+)")
+
+
+@lru_cache(maxsize=65536)
+def assignment(text: str) -> tuple[str, complex] | None:
+    """('x', value) for `x = <expression>` whose right side is in the grammar (letters sampled), else None."""
+    m = _ASSIGNMENT.fullmatch(text)
+    if m is None:
+        return None
+    value = sampled_value(m.group(2))
+    if value is None or value[0] != "value":
+        return None
+    return m.group(1), value[1][0]
+
+
+def sampled_differ(a: str, b: str) -> bool:
+    """True when answers `a` and `b` can be shown different by evaluation (see `sampled_value`)."""
+    eq_a, eq_b = assignment(a), assignment(b)
+    if eq_a is not None or eq_b is not None:
+        return (eq_a is not None and eq_b is not None and eq_a[0] == eq_b[0]
+                and clearly_different(eq_a[1], eq_b[1]))
+    va, vb = sampled_value(a), sampled_value(b)
+    if va is None or vb is None or va[0] != vb[0]:
+        return False
+    if va[0] == "value":
+        return clearly_different(va[1][0], vb[1][0])
+    unmatched_a = any(all(clearly_different(x, y) for y in vb[1]) for x in va[1])
+    unmatched_b = any(all(clearly_different(y, x) for x in va[1]) for y in vb[1])
+    return unmatched_a or unmatched_b
 
 
 def _is_number(tok: str) -> bool:
