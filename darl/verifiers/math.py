@@ -8,7 +8,9 @@ around it:
    answers that would make sympy run away (power towers, megabyte boxes). Only the boxed answer, a few hundred
    characters at most, ever reaches sympy; a response without a box sends only its last 1,000 characters.
 2. Answers decided without sympy: two plain numbers (integers with or without leading zeros, decimals,
-   fractions) and multiple-choice letters. Most contest answers are one of these.
+   fractions) and multiple-choice letters, which most contest answers are; and wrong answers whose values
+   clearly differ (darl.verifiers.math_constant evaluates constants, letters at a sample point, and lists),
+   which Math-Verify would reject only after parsing both and running sympy's simplify.
 3. Everything else runs Math-Verify in a `DeadlinePool` (darl.verifiers.deadline): worker processes with a hard
    per-check deadline that works from any thread; a check past it has its worker killed and replaced and is
    reported as 'timeout'. Gold answers are parsed once per worker and cached.
