@@ -264,3 +264,17 @@ def test_each_distinct_response_is_verified_once():
                                               Completion("\\boxed{4}", 3, False)], [Completion("\\boxed{4}", 3, False)]])
     assert [v.passed for v in out] == [True, False, True, True]
     assert seen == [("m0", "\\boxed{4}"), ("m0", "x"), ("m1", "\\boxed{4}")]
+
+
+def test_process_verifier_matches_in_process_verifier(verifier):
+    from darl.scoring.verify_process import ProcessVerifier
+
+    problems = [math_problem(0), math_problem(1, answer="\\frac{1}{2}")]
+    responses = ["so \\boxed{4}", "it is \\boxed{0.5}"]
+    with ProcessVerifier() as remote:
+        assert remote.verify_batch(problems, responses) == verifier.verify_batch(problems, responses)
+        assert remote.versions({"math"}) == {"math_verify": "0.9.0", "code_sandbox": None}
+        with pytest.raises(ValueError, match="2 problems but 1"):
+            remote.verify_batch(problems, responses[:1])
+        proc = remote._proc
+    assert proc.poll() is not None  # closed with the context

@@ -3,7 +3,8 @@ each, and one row per (problem, model) is committed to the shard folder batch by
 
 Why the shape: scoring real models takes hours, so (1) everything that can be wrong with the input is checked
 before the first model loads (`preflight`); (2) generation and verification overlap — the main thread generates
-batch i+1 while a verifier thread checks batch i and commits its rows — so the job runs at generation speed;
+batch i+1 while a verifier thread hands batch i to the verifier (in a child process by default, see
+`verify_process`) and commits its rows — so the job runs at the speed of the slower side, normally generation;
 (3) each committed batch is durable (`store.ShardStore`), so a killed run restarts where it stopped.
 
 Differences from the paper: the paper does not say how it scored; K, the token budget and the batch size are
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import importlib.metadata
 import queue
 import threading
 import time
@@ -30,6 +30,7 @@ from darl.records import Problem, Verdict
 from darl.scoring.job import ModelSpec, ScoreJob
 from darl.scoring.store import ShardStore, file_sha256
 from darl.scoring.table import sample_rows, score_row
+from darl.scoring.verify_process import ProcessVerifier, verifier_versions
 from darl.verifiers import Verifier
 
 GeneratorFactory = Callable[[ModelSpec], Generator]
@@ -64,17 +65,6 @@ def default_generator_factory(spec: ModelSpec) -> Generator:
 
     return TransformersGenerator(spec.path, name=spec.name, device=spec.device, dtype=spec.dtype,
                                  batch_size=spec.batch_size)
-
-
-def verifier_versions(verifier: Verifier, domains: set[str]) -> dict[str, Any]:
-    """What graded the samples: math-verify's version and the code sandbox's isolation mode (None when the job
-    has no problems of that domain)."""
-    info: dict[str, Any] = {"math_verify": None, "code_sandbox": None}
-    if "math" in domains:
-        info["math_verify"] = importlib.metadata.version("math-verify")
-    if "code" in domains:
-        info["code_sandbox"] = verifier.code.isolation
-    return info
 
 
 def load_shard_problems(job: ScoreJob) -> tuple[list[Problem], int]:
@@ -120,7 +110,7 @@ def _seed_offset(model: str, first_problem: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{model}\0{first_problem}".encode()).digest()[:4], "big") >> 1
 
 
-def verify_unique(verifier: Verifier, problems: Sequence[Problem],
+def verify_unique(verifier: Verifier | ProcessVerifier, problems: Sequence[Problem],
                   completions: Sequence[Sequence[Completion]]) -> list[Verdict]:
     """Verdicts of every completion, flattened in order, checking each distinct (problem, text) once: samples of
     one problem often repeat (short answers, low temperature), and a verdict depends only on the pair."""
@@ -143,7 +133,7 @@ def verify_unique(verifier: Verifier, problems: Sequence[Problem],
 class _VerifyThread:
     """Verifies and commits batches handed over by the generating thread, one at a time, in order."""
 
-    def __init__(self, store: ShardStore, verifier: Verifier, keep_responses: bool,
+    def __init__(self, store: ShardStore, verifier: Verifier | ProcessVerifier, keep_responses: bool,
                  on_progress: Callable[[ProgressEvent], None] | None) -> None:
         self.store, self.verifier, self.keep = store, verifier, keep_responses
         self.on_progress = on_progress
@@ -196,22 +186,27 @@ def run_shard(
     out_dir: str | Path,
     *,
     make_generator: GeneratorFactory = default_generator_factory,
-    verifier: Verifier | None = None,
+    verifier: Verifier | ProcessVerifier | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_progress: Callable[[ProgressEvent], None] | None = None,
 ) -> ShardResult:
     """Score this shard's problems with every model in `job`, resuming from what `out_dir` already holds.
     `on_start(units_total, units_done)` is called once before generation starts (for a progress bar).
     With the default generator factory every model path is checked before any work; a custom factory (tests,
-    other back ends) is responsible for its own models."""
+    other back ends) is responsible for its own models. Without `verifier`, a default `Verifier` runs in a child
+    process (`verify_process`); a given one runs in this process's verifier thread."""
     started = time.monotonic()
     problems, total = load_shard_problems(job)
     if make_generator is default_generator_factory:
         check_models(job.models)
     own_verifier = verifier is None
-    verifier = verifier or Verifier()
+    verifier = verifier if verifier is not None else ProcessVerifier()
     try:
-        info = verifier_versions(verifier, {p.domain for p in problems})
+        domains = {p.domain for p in problems}
+        if isinstance(verifier, ProcessVerifier):
+            info = verifier.versions(domains)
+        else:
+            info = verifier_versions(verifier, domains)
         store = ShardStore(out_dir, job)
         store.open({"problems_sha256": file_sha256(job.problems_path), "problems_total": total,
                     "problems_in_shard": len(problems), "darl_version": darl.__version__, "verifier": info})
