@@ -202,3 +202,21 @@ def test_wrong_file_kinds_are_named(tmp_path):
     (tmp_path / "bad.yaml").write_text("roles: [small]\n")
     with pytest.raises(InputError, match="roles must map"):
         make_levels(tmp_path / "scores.parquet", tmp_path / "levels.parquet", config_path=tmp_path / "bad.yaml")
+
+
+def test_several_scores_files_are_one_table(tmp_path):
+    from darl.levels.pipeline import make_levels
+
+    _write_inputs(tmp_path)
+    table = pq.read_table(tmp_path / "scores.parquet")
+    policy = table.filter([m == "policy" for m in table.column("model").to_pylist()])
+    proxies = table.filter([m != "policy" for m in table.column("model").to_pylist()])
+    pq.write_table(policy, tmp_path / "policy.parquet")
+    pq.write_table(proxies, tmp_path / "proxies.parquet")
+    (tmp_path / "c.yaml").write_text("policy: policy\n")
+    _, cal, _ = make_levels([tmp_path / "proxies.parquet", tmp_path / "policy.parquet"], tmp_path / "l.parquet",
+                            config_path=tmp_path / "c.yaml", problems_path=tmp_path / "problems.parquet")
+    assert cal.policy == "policy" and set(cal.models) == {"small", "medium", "large", "filter", "policy"}
+    with pytest.raises(InputError, match="also in"):
+        make_levels([tmp_path / "scores.parquet", tmp_path / "policy.parquet"], tmp_path / "l.parquet",
+                    problems_path=tmp_path / "problems.parquet")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -14,7 +14,8 @@ from darl.cli.main import app
 
 @app.command("levels")
 def levels_command(
-    scores: Path = typer.Argument(..., help="Scores Parquet file (from `darl score`)."),
+    scores: List[Path] = typer.Argument(..., help="Scores Parquet file(s) from `darl score`; several are read as "
+                                        "one table (e.g. the policy scored separately at its training temperature)."),
     output: Path = typer.Option(..., "-o", "--output", help="Levels Parquet file to write (what `darl train` reads)."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Levels YAML config: roles, thresholds, keep "
                                           "shares, custom rules (default: the paper's rules, roles named small/"

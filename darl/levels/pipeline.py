@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Sequence
 
 from darl.errors import InputError
 from darl.levels.assign import LevelAssignment, assign_levels
@@ -14,21 +15,37 @@ from darl.levels.io import write_levels
 from darl.levels.report import write_report
 
 
-def make_levels(scores_path: str | Path, output: str | Path, *, config_path: str | Path | None = None,
+def make_levels(scores_path: str | Path | Sequence[str | Path], output: str | Path, *,
+                config_path: str | Path | None = None,
                 problems_path: str | Path | None = None) -> tuple[LevelAssignment, Calibration, dict[str, Path]]:
     """Returns the assignment, its calibration numbers and the paths written (levels, dropped, md, html, ...).
+    Several scores files are read as one table (for example the proxies at the evaluation temperature and the
+    policy at its training temperature, scored separately); a (problem, model) pair in two of them is an error.
     Everything is checked (config names, scores, problems) before anything is written."""
     from darl.data.io import read_problems
     from darl.levels.io import dropped_path
     from darl.scoring.table import read_scores
 
+    paths = [scores_path] if isinstance(scores_path, (str, Path)) else list(scores_path)
+    if not paths:
+        raise InputError("no scores file given")
     config = load_config(config_path)
-    assignment = assign_levels(read_scores(scores_path), config)
-    problems = read_problems(problems_path if problems_path is not None else problems_for_scores(scores_path))
+    rows = []
+    seen: dict[tuple[str, str], Path] = {}
+    for path in map(Path, paths):
+        for row in read_scores(path):
+            key = (row["problem_id"], row["model"])
+            if key in seen:
+                raise InputError(f"problem {key[0]!r} of model {key[1]!r} is also in {seen[key]}", path=path,
+                                 hint="give each scores file its own model names")
+            seen[key] = path
+            rows.append(row)
+    assignment = assign_levels(rows, config)
+    problems = read_problems(problems_path if problems_path is not None else problems_for_scores(paths[0]))
     levels_path = write_levels(assignment, problems, Path(output))
     calibration = calibrate(assignment)
-    paths = write_report(calibration, config.to_dict(), levels_path)
-    return assignment, calibration, {"levels": levels_path, "dropped": dropped_path(levels_path), **paths}
+    written = write_report(calibration, config.to_dict(), levels_path)
+    return assignment, calibration, {"levels": levels_path, "dropped": dropped_path(levels_path), **written}
 
 
 def problems_for_scores(scores_path: str | Path) -> Path:
