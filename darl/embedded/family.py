@@ -3,9 +3,10 @@ is trained.
 
 Roles (method.md section 3-4): `small` ~ DeepSeek-R1-Distill-Qwen-1.5B (the policy RL trains), `medium` ~ 7B,
 `large` ~ 32B, `filter` ~ DeepSeek-R1 (the strongest; problems it never solves are dropped). Here the roles differ
-in width and in warm-start steps: `small` is its own narrow model; `medium` is a wider one, and `large` and
-`filter` continue training it (`init_from`) for more steps, which makes competence grow monotonically
-small < medium < large < filter at the cost of a single wider training run. Every role is a standard Hugging
+in warm-start steps (and may differ in width): in both presets every role continues the previous one
+(`init_from`) for more steps, so competence grows monotonically small < medium < large < filter at the cost of
+a single training run. Why one chain: what a tiny model needs most is examples seen (it must learn to copy
+operands from the prompt before it solves anything), and separate models would split the budget. Every role is a standard Hugging
 Face checkpoint (`Qwen2ForCausalLM`), so everything downstream runs the same code it would run on a real model.
 
 Budgets are step counts (deterministic), sized so that the `default` preset takes a few minutes and `quick` well
@@ -27,7 +28,7 @@ STANDS_FOR = {
 }
 # Bump when a change to the generators, tokenizer or training code changes what a build produces, so that old
 # caches are not reused (the cache key hashes this together with the config).
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class FamilyConfig:
     suite: the embedded suite whose prompts the warm start must avoid and whose text trains the tokenizer.
     vocab_size: BPE target (the corpus may give fewer). max_len: longest prompt+response in tokens.
     warm_start_per_domain: supervised examples per domain; level_weights: how often each level appears in them.
-    batch_size: sequences per warm-start step. seed: model initialisation and data order.
+    batch_size: packed rows of `row_len` tokens per warm-start step. seed: model initialisation and data order.
     """
 
     preset: str
@@ -88,7 +89,8 @@ class FamilyConfig:
     max_len: int = 256
     warm_start_per_domain: int = 6000
     level_weights: dict[int, float] = field(default_factory=lambda: {1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 1.0, 6: 0.5})
-    batch_size: int = 32
+    batch_size: int = 8
+    row_len: int = 256
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -115,32 +117,30 @@ class FamilyConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-_SMALL = ModelSize(hidden=64, layers=4)
-_WIDE = ModelSize(hidden=128, layers=4)
-_QUICK_SMALL = ModelSize(hidden=48, layers=3)
-_QUICK_WIDE = ModelSize(hidden=64, layers=4)
+_CHAIN = ModelSize(hidden=128, layers=4)
+_QUICK_CHAIN = ModelSize(hidden=96, layers=4)
 
 PRESETS: dict[str, FamilyConfig] = {
     "default": FamilyConfig(
         preset="default",
         suite="default",
         roles=(
-            RoleSpec("small", _SMALL, steps=400),
-            RoleSpec("medium", _WIDE, steps=250, lr=2e-3),
-            RoleSpec("large", _WIDE, steps=300, lr=2e-3, init_from="medium"),
-            RoleSpec("filter", _WIDE, steps=300, lr=1.5e-3, init_from="large"),
+            RoleSpec("small", _CHAIN, steps=600, lr=4e-3),
+            RoleSpec("medium", _CHAIN, steps=300, lr=2e-3, init_from="small"),
+            RoleSpec("large", _CHAIN, steps=300, lr=2e-3, init_from="medium"),
+            RoleSpec("filter", _CHAIN, steps=400, lr=2e-3, init_from="large"),
         ),
     ),
     "quick": FamilyConfig(
         preset="quick",
         suite="quick",
         roles=(
-            RoleSpec("small", _QUICK_SMALL, steps=120),
-            RoleSpec("medium", _QUICK_WIDE, steps=120),
-            RoleSpec("large", _QUICK_WIDE, steps=120, init_from="medium"),
-            RoleSpec("filter", _QUICK_WIDE, steps=120, init_from="large"),
+            RoleSpec("small", _QUICK_CHAIN, steps=300, lr=4e-3),
+            RoleSpec("medium", _QUICK_CHAIN, steps=120, lr=2e-3, init_from="small"),
+            RoleSpec("large", _QUICK_CHAIN, steps=120, lr=2e-3, init_from="medium"),
+            RoleSpec("filter", _QUICK_CHAIN, steps=120, lr=2e-3, init_from="large"),
         ),
-        warm_start_per_domain=2000,
+        warm_start_per_domain=4000,
     ),
 }
 

@@ -22,10 +22,9 @@ from darl.records import CodeTests, IOTest, Problem
 CodeKind = Literal["functional", "stdin"]
 NUM_TESTS = 4
 
-FUNC_NAMES = ("calc", "solve", "compute", "transform", "process", "evaluate", "combine", "score", "reduce_all",
-              "apply_steps", "value_of", "make_result")
-LOOP_FUNC_NAMES = ("total", "tally", "aggregate", "count_items", "sum_selected", "pick_max", "summarize", "collect")
-ARG_NAMES = ("x", "n", "a", "v", "k")
+# One function name and fixed argument names: the tiny models then spend their capacity on the steps (what the
+# difficulty knobs control), not on copying identifiers. LiveCodeBench's functional problems also name one method.
+FUNC_NAME = "solve"
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def _step_code(step: Step) -> str:
 
 def _apply(step: Step, r: int, b: int) -> int:
     op, o = step
-    v = r if o == "r" else b if o == "b" else o
+    v = r if o == "r" else b if isinstance(o, str) else o  # a name other than "r" is the second argument
     if op == "+":
         return r + v
     if op == "-":
@@ -120,8 +119,8 @@ def code_problem(knobs: CodeKnobs, seed: int, problem_id: str, level: int | None
     """One code problem (prompt, tests) and its reference solution (a ```python block)."""
     rng = random.Random(f"code:{seed}")
     functional = knobs.kind == "functional"
-    a_name = "xs" if knobs.loop else rng.choice(ARG_NAMES)
-    b_name = "b" if a_name != "b" else "c"
+    a_name = "xs" if knobs.loop else "x"
+    b_name = "y"
     chain = _chain(rng, knobs, b_name if knobs.two_args else "")
     agg = rng.choice(_AGGREGATES) if knobs.loop else None
     cond_key = rng.choice(sorted(_CONDITIONS)) if knobs.condition else None
@@ -140,7 +139,7 @@ def code_problem(knobs: CodeKnobs, seed: int, problem_id: str, level: int | None
     step_words = [_step_text(s) for s in chain]
     if functional:
         args = f"{a_name}, {b_name}" if knobs.two_args else a_name
-        name = rng.choice(LOOP_FUNC_NAMES if knobs.loop else FUNC_NAMES)
+        name = FUNC_NAME
         head = f"Write a function {name}({args}) that starts from {start}"
     else:
         name = None

@@ -133,7 +133,7 @@ def _expression(rng: random.Random, knobs: MathKnobs) -> tuple[str, str, str]:
         values = [t for s in steps for t in s if isinstance(t, int)]
         if min(values) >= 0 and max(values) < 10 ** (knobs.digits + 2):  # no negatives, no huge numbers
             answer = str(steps[-1][0])
-            lines = [_render(steps[0])] + [f"= {_render(s)}" for s in steps[1:]] + [f"\\boxed{{{answer}}}"]
+            lines = [f"= {_render(s)}" for s in steps[1:]] + [f"\\boxed{{{answer}}}"]
             return f"Compute {_render(tokens)}.", "\n".join(lines), answer
     raise RuntimeError(f"no valid expression for {knobs} after {MAX_TRIES} tries")
 

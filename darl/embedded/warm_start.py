@@ -3,7 +3,8 @@ solutions, so that it starts RL solving a fair share of moderate problems (a pol
 correct answer gets no signal from GRPO; that is the reason the paper starts from a distilled model).
 
 A plain torch loop, top to bottom: tokenize every (prompt, solution) pair once with the model's chat template,
-then for a fixed number of steps (a step budget, never a clock, so runs are deterministic) draw a batch, compute
+then for a fixed number of steps (a step budget, never a clock, so runs are deterministic) draw a batch of packed
+rows (several examples per row, see `pack`), compute
 the next-token loss on the response tokens only (prompt tokens are masked with -100), and take an AdamW step
 with linear warm-up and cosine decay.
 """
@@ -21,12 +22,13 @@ IGNORE = -100
 
 @dataclass(frozen=True)
 class WarmStartConfig:
-    """steps: optimizer steps (the budget). batch_size: sequences per step. lr: peak learning rate.
-    warmup_frac: share of steps with a linear warm-up. min_lr_frac: the cosine floor, as a share of lr.
+    """steps: optimizer steps (the budget). batch_size: packed rows of `row_len` tokens per step. lr: peak
+    learning rate. warmup_frac: share of steps with a linear warm-up. min_lr_frac: the cosine floor, as a share of lr.
     weight_decay, grad_clip: the usual. seed: drives the data order."""
 
     steps: int
-    batch_size: int = 32
+    batch_size: int = 16  # packed rows per step
+    row_len: int = 256  # tokens per packed row
     lr: float = 3e-3
     warmup_frac: float = 0.05
     min_lr_frac: float = 0.1
@@ -48,6 +50,40 @@ def encode_pairs(tokenizer, pairs: Sequence[tuple[str, str]], max_len: int) -> l
             raise ValueError(f"warm-start example of {len(p) + len(r)} tokens exceeds max_len={max_len}: {u[:60]!r}")
         out.append((p, r))
     return out
+
+
+def pack(examples: Sequence[tuple[list[int], list[int]]], row_len: int, order: Sequence[int]) -> list[tuple[list[int], list[int]]]:
+    """Concatenate examples (in `order`) into rows of at most `row_len` tokens; an example never spans two rows.
+    Returns (input ids, labels) per row, labels -100 on prompt tokens. Why: a batch of padded single examples
+    here was about 40% padding and saw 32 examples a step; packed rows of 256 tokens see about 4 per row with
+    almost no padding, so the same compute trains on 2-3x more examples. Examples in a row attend to the ones
+    before them (no block-diagonal mask on a CPU); with the chat markers between them this does no harm here."""
+    rows: list[tuple[list[int], list[int]]] = []
+    ids: list[int] = []
+    labels: list[int] = []
+    for i in order:
+        p, r = examples[i]
+        if ids and len(ids) + len(p) + len(r) > row_len:
+            rows.append((ids, labels))
+            ids, labels = [], []
+        ids = ids + p + r
+        labels = labels + [IGNORE] * len(p) + r
+    if ids:
+        rows.append((ids, labels))
+    return rows
+
+
+def collate_rows(rows: Sequence[tuple[list[int], list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-pad packed rows into input_ids, attention_mask and labels, each (rows, longest)."""
+    longest = max(len(ids) for ids, _ in rows)
+    ids_t = torch.full((len(rows), longest), pad_id, dtype=torch.long)
+    labels_t = torch.full((len(rows), longest), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(rows), longest), dtype=torch.long)
+    for i, (ids, labels) in enumerate(rows):
+        ids_t[i, :len(ids)] = torch.tensor(ids)
+        labels_t[i, :len(ids)] = torch.tensor(labels)
+        mask[i, :len(ids)] = 1
+    return {"input_ids": ids_t, "attention_mask": mask, "labels": labels_t}
 
 
 def collate(examples: Sequence[tuple[list[int], list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
@@ -87,13 +123,13 @@ def warm_start(model, examples: Sequence[tuple[list[int], list[int]]], pad_id: i
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
     order = torch.Generator().manual_seed(cfg.seed)
-    queue: list[int] = []
+    rows: list[tuple[list[int], list[int]]] = []
     losses: list[float] = []
     for step in range(cfg.steps):
-        if len(queue) < cfg.batch_size:
-            queue += torch.randperm(len(examples), generator=order).tolist()
-        batch_idx, queue = queue[: cfg.batch_size], queue[cfg.batch_size:]
-        batch = collate([examples[i] for i in batch_idx], pad_id)
+        if len(rows) < cfg.batch_size:  # a new epoch: reshuffle and repack
+            rows += pack(examples, cfg.row_len, torch.randperm(len(examples), generator=order).tolist())
+        batch = collate_rows(rows[: cfg.batch_size], pad_id)
+        rows = rows[cfg.batch_size:]
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, cfg)
         loss = model(**batch).loss
