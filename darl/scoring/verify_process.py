@@ -6,7 +6,7 @@ re-takes it; each re-take can then wait for the other thread's switch interval (
 child process the two never share a GIL; the parent's verifier thread only waits on a pipe.
 
 `ProcessVerifier` has the surface scoring uses (`verify_batch`, `versions`, `close`). The child is a plain
-`python -m darl.scoring.verify_process` (not `multiprocessing`, whose 'spawn' re-imports the caller's main module
+`python -c` process running `serve()` (not `multiprocessing`, whose 'spawn' re-imports the caller's main module
 and would re-run an unguarded script or CLI entry point); it builds a default `Verifier` and answers pickled
 requests, length-prefixed, on a private copy of its stdout (its fd 1 goes to stderr so that stray prints cannot
 corrupt the protocol).
@@ -24,6 +24,10 @@ import threading
 from typing import Any, BinaryIO, Sequence
 
 from darl.records import Problem, Verdict
+
+
+# Run through -c rather than -m: the package imports this module, and runpy would warn about running it twice.
+_CHILD = "from darl.scoring.verify_process import serve; serve()"
 
 
 def verifier_versions(verifier: Any, domains: set[str]) -> dict[str, Any]:
@@ -57,7 +61,7 @@ def _receive(stream: BinaryIO) -> Any:
 class ProcessVerifier:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._proc = subprocess.Popen([sys.executable, "-m", "darl.scoring.verify_process"], stdin=subprocess.PIPE,
+        self._proc = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE)
 
     def _call(self, request: tuple) -> Any:
@@ -104,7 +108,8 @@ class ProcessVerifier:
         self.close()
 
 
-def _serve() -> None:
+def serve() -> None:
+    """The child's loop (see the module docstring)."""
     channel = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed from here on goes to stderr, never into the protocol
     requests = sys.stdin.buffer
@@ -129,7 +134,3 @@ def _serve() -> None:
                     _send(channel, ("error", exc))
                 except (pickle.PicklingError, TypeError, AttributeError):
                     _send(channel, ("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
-
-
-if __name__ == "__main__":
-    _serve()
