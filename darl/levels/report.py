@@ -141,7 +141,7 @@ def _sections(cal: Calibration, config: dict) -> list[tuple[str, list[str], list
 
 
 def write_report(cal: Calibration, config: dict, levels_path: Path) -> dict[str, Path]:
-    """Write the report files next to `levels_path`; returns their paths by kind (md, html, summary, plots)."""
+    """Write the report files next to `levels_path`; returns their paths by kind (md, html, summary, plot_*)."""
     stem = levels_path.with_name(levels_path.stem)
     plots = _plots(cal, Path(f"{stem}.report"))
     sections = _sections(cal, config)
@@ -175,4 +175,4 @@ def write_report(cal: Calibration, config: dict, levels_path: Path) -> dict[str,
     html_path.write_text("\n".join(parts))
     summary_path = Path(f"{stem}.summary.json")
     summary_path.write_text(json.dumps(cal.metrics, indent=2, sort_keys=True) + "\n")
-    return {"md": md_path, "html": html_path, "summary": summary_path, **plots}
+    return {"md": md_path, "html": html_path, "summary": summary_path, **{f"plot_{k}": v for k, v in plots.items()}}
