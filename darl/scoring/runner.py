@@ -2,7 +2,7 @@
 each, and one row per (problem, model) is committed to the shard folder batch by batch.
 
 Why the shape: scoring real models takes hours, so (1) everything that can be wrong with the input is checked
-before the first model loads (`preflight`); (2) generation and verification overlap — the main thread generates
+before the first model loads (`load_shard_problems`, `check_models`); (2) generation and verification overlap — the main thread generates
 batch i+1 while a verifier thread hands batch i to the verifier (in a child process by default, see
 `verify_process`) and commits its rows — so the job runs at the speed of the slower side, normally generation;
 (3) each committed batch is durable (`store.ShardStore`), so a killed run restarts where it stopped.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import queue
 import threading
 import time
@@ -242,8 +243,6 @@ def run_shard(
 
 def _score_model(job: ScoreJob, spec: ModelSpec, pending: list[Problem], make_generator: GeneratorFactory,
                  worker: _VerifyThread, expected_revision: str | None, info: dict[str, Any]) -> None:
-    import json
-
     generator = make_generator(spec)
     revision = str(getattr(generator, "revision", "unknown"))
     if expected_revision is not None and revision != expected_revision:
