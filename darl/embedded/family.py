@@ -88,7 +88,7 @@ class FamilyConfig:
     vocab_size: int = 1024
     max_len: int = 256
     warm_start_per_domain: int = 6000
-    level_weights: dict[int, float] = field(default_factory=lambda: {1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 1.0, 6: 0.5})
+    level_weights: dict[int, float] = field(default_factory=lambda: {1: 2.0, 2: 2.0, 3: 1.5, 4: 1.0, 5: 0.5, 6: 0.25})
     batch_size: int = 8
     row_len: int = 256
     seed: int = 0
@@ -126,21 +126,24 @@ PRESETS: dict[str, FamilyConfig] = {
         suite="default",
         roles=(
             RoleSpec("small", _CHAIN, steps=600, lr=4e-3),
-            RoleSpec("medium", _CHAIN, steps=300, lr=2e-3, init_from="small"),
-            RoleSpec("large", _CHAIN, steps=300, lr=2e-3, init_from="medium"),
+            RoleSpec("medium", _CHAIN, steps=250, lr=2e-3, init_from="small"),
+            RoleSpec("large", _CHAIN, steps=250, lr=2e-3, init_from="medium"),
             RoleSpec("filter", _CHAIN, steps=400, lr=2e-3, init_from="large"),
         ),
+        batch_size=16,
+        warm_start_per_domain=20000,
     ),
     "quick": FamilyConfig(
         preset="quick",
         suite="quick",
         roles=(
-            RoleSpec("small", _QUICK_CHAIN, steps=300, lr=4e-3),
-            RoleSpec("medium", _QUICK_CHAIN, steps=120, lr=2e-3, init_from="small"),
-            RoleSpec("large", _QUICK_CHAIN, steps=120, lr=2e-3, init_from="medium"),
-            RoleSpec("filter", _QUICK_CHAIN, steps=120, lr=2e-3, init_from="large"),
+            RoleSpec("small", _QUICK_CHAIN, steps=250, lr=4e-3),
+            RoleSpec("medium", _QUICK_CHAIN, steps=100, lr=2e-3, init_from="small"),
+            RoleSpec("large", _QUICK_CHAIN, steps=100, lr=2e-3, init_from="medium"),
+            RoleSpec("filter", _QUICK_CHAIN, steps=100, lr=2e-3, init_from="large"),
         ),
-        warm_start_per_domain=4000,
+        batch_size=8,
+        warm_start_per_domain=5000,
     ),
 }
 
