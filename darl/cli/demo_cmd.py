@@ -20,6 +20,6 @@ def demo_command(
     """Bootstrap the tiny model family, score, level, train two GRPO stages, evaluate before/after, write the report."""
     from darl.demo import run_demo
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     result = run_demo(out, preset, say=console.print)
     console.print(f"[bold]open {result.report.resolve()} in a browser[/]")
