@@ -105,6 +105,20 @@ def _level_counts(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return {k: dict(counts[k]) for k in sorted(counts)}
 
 
+def _dropped_note(calibration: dict[str, Any] | None) -> str:
+    """' N dropped ..., M without a level.' from darl levels' counts, when it recorded them."""
+    if not calibration:
+        return ""
+    dropped = calibration.get("levels/count/dropped/all")
+    unleveled = calibration.get("levels/count/no_level/all")
+    parts = []
+    if isinstance(dropped, (int, float)):
+        parts.append(f"{int(dropped)} dropped by the filter rule (the strongest model never solved them)")
+    if isinstance(unleveled, (int, float)):
+        parts.append(f"{int(unleveled)} kept without any level")
+    return (" Besides these, " + "; ".join(parts) + ".") if parts else ""
+
+
 def _score_rates(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, list[float]]]:
     model_key = next((k for k in ("model", "model_name", "role") if rows and k in rows[0]), "model")
     rate_key = next((k for k in ("pass_rate", "passrate", "rate") if rows and k in rows[0]), "pass_rate")
@@ -131,7 +145,7 @@ def section_data(run: RunData) -> str:
         counts = _level_counts(run.levels)
         domains = sorted({d for per in counts.values() for d in per})
         rows = [[_esc(level)] + [per.get(d, 0) for d in domains] + [sum(per.values())] for level, per in counts.items()]
-        parts.append(f"<p>{len(run.levels)} problems in the levels table.</p>")
+        parts.append(f"<p>{len(run.levels)} problems in the levels table.{_dropped_note(run.calibration)}</p>")
         parts.append(_table(["level"] + domains + ["total"], rows))
         parts.append(_img(plots.level_counts(counts), "problems per level"))
     if run.scores is None:
