@@ -186,6 +186,10 @@ def test_other_settings_in_the_same_folder_are_refused(tmp_path: Path, verifier)
     other.name = "another-model"
     with pytest.raises(InputError, match="another-model"):
         evaluate(other, {"aime24": problems}, tmp_path, EvalSettings(samples=2), verifier=verifier)
+    changed, _ = mixed_generator(problems, 2)
+    changed.revision = "fake:1"  # same name, other weights
+    with pytest.raises(InputError, match="other weights"):
+        evaluate(changed, {"aime24": problems}, tmp_path, EvalSettings(samples=2), verifier=verifier)
     with pytest.raises(InputError, match="duplicate"):
         evaluate(generator, {"x": problems + problems[:1]}, tmp_path / "dup", EvalSettings(samples=2),
                  verifier=verifier)

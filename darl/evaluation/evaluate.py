@@ -333,7 +333,9 @@ def evaluate(generator: Generator, benchmarks: Mapping[str, Sequence[Problem]], 
                        "max_new_tokens": settings.max_new_tokens, "seed": settings.seed, "samples": samples_per,
                        "ks": {name: settings.ks_for(n) for name, n in samples_per.items()},
                        "batch_problems": settings.batch_problems}
-    data: dict[str, Any] = {"format": EVAL_FORMAT, "model": generator.name, "complete": False,
+    revision = getattr(generator, "revision", None)  # names the exact weights where the back end can tell
+    data: dict[str, Any] = {"format": EVAL_FORMAT, "model": generator.name, "model_revision": revision,
+                            "complete": False,
                             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                             "settings": settings_record, "versions": software_versions(),
                             "extra": dict(extra or {}), "benchmarks": {}}
@@ -343,6 +345,9 @@ def evaluate(generator: Generator, benchmarks: Mapping[str, Sequence[Problem]], 
         except json.JSONDecodeError as exc:
             raise InputError(f"not valid JSON ({exc})", path=eval_path, hint="delete it to start over") from None
         _check_same_evaluation(existing, settings_record, generator.name, eval_path)
+        if existing.get("model_revision") and revision and existing["model_revision"] != revision:
+            raise InputError(f"holds samples of other weights ({existing['model_revision']}) under the same name",
+                             path=eval_path, field="model_revision", hint="use a new -o folder for these weights")
         data["created"] = existing.get("created", data["created"])
         merged = dict(existing.get("settings", {}).get("samples", {}))
         merged.update(samples_per)
