@@ -421,9 +421,10 @@ def headline(run: RunData) -> list[tuple[str, str, str]]:
         value = f"{100 * bench['pass@1']['mean']:.1f}%"
         css = ""
         if name in comparisons:
-            delta = comparisons[name].delta
-            value += f" ({100 * delta:+.1f})"
-            css = "up" if delta > 0 else "down" if delta < 0 else ""
+            c = comparisons[name]
+            # coloured only when the paired 95% interval excludes 0; otherwise marked not significant
+            value += f" ({100 * c.delta:+.1f}{'' if c.significant else ', n.s.'})"
+            css = ("up" if c.delta > 0 else "down") if c.significant else ""
         cards.append((f"{name} Pass@1 ({latest.label})", value, css))
     return cards
 
