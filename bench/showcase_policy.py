@@ -46,17 +46,32 @@ def difficulty(rng: random.Random) -> tuple[int, int]:
 
 
 def build_tokenizer(folder: Path):
+    """One token per printable character (ids: 4 specials, then the characters in sorted order), written as a
+    byte-level BPE without merges so that `AutoTokenizer.from_pretrained` reloads it exactly (a WordLevel tokenizer
+    with a character Split pre-tokenizer comes back from transformers 5 as Qwen2Tokenizer without its whitespace)."""
     import string
 
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
+    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    byte_to_unicode = {}  # the byte-level alphabet: printable ASCII maps to itself, space to 'Ġ', newline to 'Ċ'
+    visible = [b for b in range(256) if chr(b) in alphabet and (33 <= b <= 126 or 161 <= b <= 172 or b >= 174)]
+    extra = 0
+    for b in range(256):
+        if b in visible:
+            byte_to_unicode[b] = chr(b)
+        else:
+            byte_to_unicode[b] = chr(256 + extra)
+            extra += 1
     specials = ["<pad>", "<|im_start|>", "<|im_end|>", "<unk>"]
     chars = sorted(set(string.printable) - {"\x0b", "\x0c", "\r"})
-    vocab = {t: i for i, t in enumerate(specials + chars)}
-    core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    core.pre_tokenizer = pre_tokenizers.Split(Regex("[\\s\\S]"), behavior="isolated")
-    core.decoder = decoders.Fuse()
+    vocab = {t: i for i, t in enumerate(specials)}
+    for c in chars:
+        vocab[byte_to_unicode[ord(c)]] = len(vocab)
+    core = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    core.decoder = decoders.ByteLevel()
     core.add_special_tokens(specials)
     tok = PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", eos_token="<|im_end|>", unk_token="<unk>")
     tok.chat_template = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
