@@ -28,7 +28,7 @@ STANDS_FOR = {
 }
 # Bump when a change to the generators, tokenizer or training code changes what a build produces, so that old
 # caches are not reused (the cache key hashes this together with the config).
-CODE_VERSION = "2"
+CODE_VERSION = "3"
 
 
 @dataclass(frozen=True)

@@ -31,16 +31,14 @@ def math_knobs(level: int, rng: random.Random) -> MathKnobs:
     """The knobs of a math problem at `level` (1 = easiest); each level mixes the three kinds."""
     E, Q, W = "expression", "equation", "word"
     options = {
-        1: [MathKnobs(E, 2, 1), MathKnobs(W, 1, 1)],
-        2: [MathKnobs(E, 3, 1), MathKnobs(Q, digits=1), MathKnobs(W, 2, 1)],
-        3: [MathKnobs(E, 3, 1, operators="+-*"), MathKnobs(E, 2, 2), MathKnobs(W, 2, 2),
+        1: [MathKnobs(E, 2, max_value=3), MathKnobs(W, 1, max_value=3)],
+        2: [MathKnobs(E, 2, 1), MathKnobs(E, 3, max_value=3), MathKnobs(Q, max_value=3), MathKnobs(W, 2, max_value=3)],
+        3: [MathKnobs(E, 3, 1), MathKnobs(E, 2, 1, operators="*"), MathKnobs(W, 2, 1), MathKnobs(Q, digits=1)],
+        4: [MathKnobs(E, 3, 1, operators="+-*"), MathKnobs(E, 2, 2), MathKnobs(W, 2, 2),
             MathKnobs(Q, digits=1, both_sides=True)],
-        4: [MathKnobs(E, 3, 2, operators="+-*"), MathKnobs(E, 4, 1, operators="+-*", nesting=1),
-            MathKnobs(W, 3, 2, operators="+-*"), MathKnobs(Q, digits=2)],
-        5: [MathKnobs(E, 4, 2, operators="+-*", nesting=1), MathKnobs(W, 4, 2, operators="+-*"),
-            MathKnobs(Q, digits=2, both_sides=True)],
+        5: [MathKnobs(E, 4, 2, operators="+-*", nesting=1), MathKnobs(W, 3, 2, operators="+-*"), MathKnobs(Q, digits=2)],
         6: [MathKnobs(E, 5, 2, 2, operators="+-*", nesting=2), MathKnobs(E, 4, 3, operators="+-*", nesting=1),
-            MathKnobs(W, 5, 3, 2, operators="+-*")],
+            MathKnobs(W, 5, 3, 2, operators="+-*"), MathKnobs(Q, digits=2, both_sides=True)],
     }
     return rng.choice(options[level])
 
@@ -49,12 +47,13 @@ def code_knobs(level: int, rng: random.Random) -> CodeKnobs:
     """The knobs of a code problem at `level` (1 = easiest); functional and stdin kinds alternate at random."""
     kind = rng.choice(["functional", "stdin"])
     options = {
-        1: [CodeKnobs(kind, ops=1)],
-        2: [CodeKnobs(kind, ops=2), CodeKnobs(kind, ops=0, loop=True)],
-        3: [CodeKnobs(kind, ops=3), CodeKnobs(kind, ops=2, two_args=True), CodeKnobs(kind, ops=1, loop=True)],
-        4: [CodeKnobs(kind, ops=4, two_args=True), CodeKnobs(kind, ops=1, loop=True, condition=True)],
-        5: [CodeKnobs(kind, ops=5, two_args=True), CodeKnobs(kind, ops=2, loop=True, condition=True, two_args=True)],
-        6: [CodeKnobs(kind, ops=7, two_args=True), CodeKnobs(kind, ops=4, loop=True, condition=True, two_args=True)],
+        1: [CodeKnobs(kind, ops=1, operators="+-*")],
+        2: [CodeKnobs(kind, ops=2, operators="+-", max_const=3), CodeKnobs(kind, ops=1, operators="+-*")],
+        3: [CodeKnobs(kind, ops=2, operators="+-*"), CodeKnobs(kind, ops=0, loop=True),
+            CodeKnobs(kind, ops=2, two_args=True, operators="+-", max_const=3)],
+        4: [CodeKnobs(kind, ops=3), CodeKnobs(kind, ops=1, loop=True), CodeKnobs(kind, ops=3, two_args=True)],
+        5: [CodeKnobs(kind, ops=4, two_args=True), CodeKnobs(kind, ops=1, loop=True, condition=True)],
+        6: [CodeKnobs(kind, ops=6, two_args=True), CodeKnobs(kind, ops=3, loop=True, condition=True, two_args=True)],
     }
     return rng.choice(options[level])
 
@@ -94,12 +93,16 @@ def _generate(domain: Domain, spec: SuiteSpec, split: Split, seen: set[str]) -> 
     out: list[tuple[Problem, str]] = []
     seed = SPLIT_SEED_BASE[split]
     for level in spec.levels:
-        made = 0
+        made = misses = 0
         while made < per_level:
             pid = f"embedded-{spec.name}-{domain}-{split}-L{level}-{made:03d}"
             problem, solution = make_problem(domain, level, seed, pid, source=f"darl-embedded-{domain}")
             seed += 1
             if problem.prompt in seen:
+                misses += 1
+                if misses > 20_000:
+                    raise RuntimeError(f"suite {spec.name!r}: level {level} of {domain} has fewer than "
+                                       f"{per_level} new prompts for the {split} split; widen its knobs")
                 continue
             seen.add(problem.prompt)
             out.append((problem, solution))

@@ -36,6 +36,8 @@ class CodeKnobs:
     loop: the value starts as an aggregate (sum, count or maximum) over a list argument.
     condition: the loop only takes elements that pass a test (greater than k, even, ...); needs loop.
     two_args: a second integer argument that chain steps may use.
+    operators: the step kinds the chain draws from ("+-*%/", "/" meaning floor division).
+    max_const: the largest constant in a step; small ranges make the easiest levels easy to half-solve.
     """
 
     kind: CodeKind = "functional"
@@ -43,6 +45,8 @@ class CodeKnobs:
     loop: bool = False
     condition: bool = False
     two_args: bool = False
+    operators: str = "+-*%/"
+    max_const: int = 9
 
     def __post_init__(self) -> None:
         if self.kind not in ("functional", "stdin"):
@@ -51,6 +55,10 @@ class CodeKnobs:
             raise ValueError("CodeKnobs.ops must be >= 1 (>= 0 with a loop)")
         if self.condition and not self.loop:
             raise ValueError("CodeKnobs.condition needs loop=True")
+        if not self.operators or set(self.operators) - set("+-*%/"):
+            raise ValueError(f"CodeKnobs.operators: {self.operators!r} must be a non-empty subset of '+-*%/'")
+        if self.max_const < 2:
+            raise ValueError("CodeKnobs.max_const must be >= 2")
 
 
 # A chain step: (python operator, operand) where operand is an int or "b" (the second argument) or "r" (square).
@@ -89,18 +97,18 @@ def _apply(step: Step, r: int, b: int) -> int:
 def _chain(rng: random.Random, knobs: CodeKnobs, b_name: str) -> list[Step]:
     steps: list[Step] = []
     for _ in range(knobs.ops):
-        op = rng.choice(["+", "-", "*", "+", "-", "%", "//"])
+        op = rng.choice([{"/": "//"}.get(o, o) for o in knobs.operators])
         if op in ("%", "//"):
-            steps.append((op, rng.randint(2, 9)))
+            steps.append((op, rng.randint(2, max(2, knobs.max_const))))
         elif op == "*" and rng.random() < 0.15 and not any(o == "r" for _, o in steps):
             steps.append(("*", "r"))
         elif knobs.two_args and rng.random() < 0.4:
             steps.append((op, b_name))
         else:
-            steps.append((op, rng.randint(1, 9)))
+            steps.append((op, rng.randint(1, knobs.max_const)))
     if knobs.two_args and steps and not any(o == b_name for _, o in steps):  # the second argument is always used
         at = rng.randrange(len(steps))
-        steps[at] = (rng.choice(["+", "-", "*"]), b_name)
+        steps[at] = (rng.choice([o for o in ("+", "-", "*") if o in knobs.operators] or ["+"]), b_name)
     return steps
 
 

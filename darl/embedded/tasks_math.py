@@ -31,6 +31,8 @@ class MathKnobs:
     expression). digits: most digits of an operand. mul_digits: most digits of a factor (multiplication is the
     hardest step for a tiny model). operators: the binary operators an expression may use (subset of "+-*").
     nesting: parenthesis pairs in an expression (nested when > 1). both_sides: an equation with x on both sides.
+    max_value: when set, every operand (and coefficient) is drawn from 1..max_value instead of by digits: the
+    easiest levels use tiny ranges, where even a model that has only half learned the task is sometimes right.
     """
 
     kind: MathKind = "expression"
@@ -40,6 +42,7 @@ class MathKnobs:
     operators: str = "+-"
     nesting: int = 0
     both_sides: bool = False
+    max_value: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("expression", "equation", "word"):
@@ -50,10 +53,15 @@ class MathKnobs:
             raise ValueError(f"MathKnobs.operators: {self.operators!r} must be a non-empty subset of '+-*'")
         if self.nesting < 0:
             raise ValueError("MathKnobs.nesting must be >= 0")
+        if self.max_value is not None and self.max_value < 2:
+            raise ValueError("MathKnobs.max_value must be >= 2")
 
 
-def _number(rng: random.Random, digits: int) -> int:
-    """A number with 1..digits digits, biased toward the full width so that 'digits' means something."""
+def _number(rng: random.Random, digits: int, max_value: int | None = None) -> int:
+    """A number in 1..max_value when that is set, else one with 1..digits digits, biased toward the full width so
+    that 'digits' means something."""
+    if max_value is not None:
+        return rng.randint(1, max_value)
     width = digits if rng.random() < 0.7 else rng.randint(1, digits)
     low = 0 if width == 1 else 10 ** (width - 1)
     return rng.randint(max(low, 1), 10**width - 1)
@@ -98,10 +106,10 @@ def _one_step(tokens: list[Token]) -> list[Token]:
 
 def _expression_tokens(rng: random.Random, knobs: MathKnobs) -> list[Token]:
     ops = [rng.choice(knobs.operators) for _ in range(knobs.terms - 1)]
-    nums = [_number(rng, knobs.digits) for _ in range(knobs.terms)]
+    nums = [_number(rng, knobs.digits, knobs.max_value) for _ in range(knobs.terms)]
     for i, op in enumerate(ops):  # keep factors short: multiplication is where tiny models fail
         if op == "*":
-            nums[i + 1] = _number(rng, min(knobs.digits, knobs.mul_digits))
+            nums[i + 1] = _number(rng, min(knobs.digits, knobs.mul_digits), knobs.max_value)
     # Parentheses: each pair wraps a run of >= 2 operands, inside the previous pair (nesting), never everything.
     opens, closes = [0] * knobs.terms, [0] * knobs.terms
     lo, hi = 0, knobs.terms - 1
@@ -142,9 +150,9 @@ def _expression(rng: random.Random, knobs: MathKnobs) -> tuple[str, str, str]:
 
 
 def _equation(rng: random.Random, knobs: MathKnobs) -> tuple[str, str, str]:
-    x = _number(rng, knobs.digits)
-    a = rng.randint(2, 9)
-    b = _number(rng, knobs.digits)
+    x = _number(rng, knobs.digits, knobs.max_value)
+    a = rng.randint(2, 9 if knobs.max_value is None else max(2, knobs.max_value))
+    b = _number(rng, knobs.digits, knobs.max_value)
     if not knobs.both_sides:
         c = a * x + b
         lines = [f"{a}*x = {c}-{b}", f"{a}*x = {c - b}", f"x = {c - b}/{a}", f"x = {x}"]
@@ -170,7 +178,7 @@ ITEMS = ("apples", "pens", "coins", "cards", "books", "shells", "stamps", "marbl
 def _word(rng: random.Random, knobs: MathKnobs) -> tuple[str, str, str]:
     for _ in range(MAX_TRIES):
         name, item = rng.choice(NAMES), rng.choice(ITEMS)
-        count = _number(rng, knobs.digits)
+        count = _number(rng, knobs.digits, knobs.max_value)
         sentences = [f"{name} has {count} {item}."]
         lines = []
         ok = True
@@ -178,12 +186,12 @@ def _word(rng: random.Random, knobs: MathKnobs) -> tuple[str, str, str]:
             kinds = ["gain", "lose"] + (["boxes"] if "*" in knobs.operators else [])
             kind = rng.choice(kinds)
             if kind == "gain":
-                n = _number(rng, knobs.digits)
+                n = _number(rng, knobs.digits, knobs.max_value)
                 sentences.append(rng.choice([f"{name} buys {n} more.", f"{name} finds {n} more.", f"{name} gets {n} more."]))
                 lines.append(f"{count}+{n} = {count + n}")
                 count += n
             elif kind == "lose":
-                n = _number(rng, knobs.digits)
+                n = _number(rng, knobs.digits, knobs.max_value)
                 if n > count:
                     ok = False
                     break
@@ -191,7 +199,7 @@ def _word(rng: random.Random, knobs: MathKnobs) -> tuple[str, str, str]:
                 lines.append(f"{count}-{n} = {count - n}")
                 count -= n
             else:
-                boxes, per = rng.randint(2, 9), _number(rng, min(knobs.digits, knobs.mul_digits))
+                boxes, per = rng.randint(2, 9 if knobs.max_value is None else max(2, knobs.max_value)), _number(rng, min(knobs.digits, knobs.mul_digits), knobs.max_value)
                 sentences.append(f"{name} buys {boxes} boxes of {per}.")
                 lines.append(f"{boxes}*{per} = {boxes * per}")
                 lines.append(f"{count}+{boxes * per} = {count + boxes * per}")
