@@ -1,6 +1,6 @@
 # The two commands a new user runs: `make demo` (the whole pipeline on the embedded default) and `make test`.
 VENV ?= .venv
-PYTEST_ARGS ?= -n 2 --timeout 900
+PYTEST_ARGS ?= -n 2 --timeout 900 --durations=15
 
 .PHONY: setup setup-dev demo test bench
 setup:
