@@ -1,3 +1,4 @@
 from darl.cli.main import main
 
-main()
+if __name__ == "__main__":
+    main()
