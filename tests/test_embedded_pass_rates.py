@@ -29,8 +29,7 @@ def test_paper_levels_rules():
 @pytest.mark.slow
 def test_quick_family_spreads_orders_and_fills_levels(embedded_family):
     problems = embedded_family.problems("heldout")
-    reports = {r.domain: r for r in family_report(embedded_family, problems, k=8, temperature=1.0,
-                                                   max_new_tokens=128)}
+    reports = {r.domain: r for r in family_report(embedded_family, problems, k=8, temperature=1.0)}
     assert set(reports) == {"math", "code"}
     for domain, r in reports.items():
         print(domain, r)
@@ -47,7 +46,7 @@ def test_default_family_meets_the_issue_bar():
     from darl.embedded.bootstrap import bootstrap
 
     family = bootstrap("default", show_progress=False)
-    reports = family_report(family, family.problems("heldout"), k=8, temperature=1.0, max_new_tokens=160)
+    reports = family_report(family, family.problems("heldout"), k=8, temperature=1.0)
     for r in reports:
         print(r)
         assert r.small_strictly_between >= 0.30, (r.domain, r.small_strictly_between)
