@@ -15,12 +15,16 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Every build of the embedded family in the test run (the fixture below and `darl demo` inside test_demo.py)
+# goes to one cache, so the quick family is trained once per run, not once per caller.
+os.environ.setdefault("DARL_CACHE", str(REPO / ".darl-cache"))
+
 
 def embedded_cache_dir() -> Path:
-    """Where tests keep built families: `$DARL_CACHE/embedded` when DARL_CACHE is set, else `.darl-cache/embedded`."""
+    """Where tests keep built families: `$DARL_CACHE/embedded` (DARL_CACHE defaults to `.darl-cache/` here)."""
     from darl.embedded.bootstrap import default_cache_dir
 
-    return default_cache_dir() if os.environ.get("DARL_CACHE") else REPO / ".darl-cache" / "embedded"
+    return default_cache_dir()
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,8 @@ from darl.demo import DEMO_FILE, PRESETS, run_demo
 
 
 @pytest.mark.slow
-def test_quick_demo_end_to_end_and_resumes(tmp_path: Path) -> None:
+def test_quick_demo_end_to_end_and_resumes(tmp_path: Path, embedded_family) -> None:
+    # `embedded_family` first: the demo then reuses the test run's one build of the quick family
     out = tmp_path / "demo-run"
     lines: list[str] = []
     result = run_demo(out, "quick", say=lines.append)
