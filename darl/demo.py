@@ -51,7 +51,7 @@ class DemoPreset:
 
 PRESETS: dict[str, DemoPreset] = {
     "default": DemoPreset(name="default", bootstrap="default", score_k=4, score_max_tokens=160,
-                          train_steps=(32, 16), prompts_per_step=8, num_generations=8, validation_per_component=48,
+                          train_steps=(32, 16), prompts_per_step=8, num_generations=8, validation_per_component=8,
                           plateau_every=4, eval_samples=4, eval_problems=100, eval_max_tokens=160),
     "quick": DemoPreset(name="quick", bootstrap="quick", score_k=8, score_max_tokens=96,
                         train_steps=(3, 2), prompts_per_step=4, num_generations=4, validation_per_component=1,
