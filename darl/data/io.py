@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from darl.errors import InputError
 from darl.records import PROBLEM_COLUMNS, Problem, RecordError
@@ -41,22 +41,30 @@ def write_problems(problems: Iterable[Problem], path: str | Path) -> Path:
     return path
 
 
-def read_problems(path: str | Path) -> list[Problem]:
-    """Read a problems Parquet file written by `write_problems` (or any Parquet with darl's columns).
-    InputError naming the file, row and field for a row that does not fit the schema."""
+def read_darl_table(path: str | Path, kind: str, columns: Sequence[str], make_hint: str):
+    """Open one of darl's Parquet files (`kind`: 'problems', 'scores', ...) as a pyarrow Table, with an InputError
+    naming the file for a missing file, a damaged file or missing `columns`; `make_hint` says how to make one."""
     import pyarrow.parquet as pq
 
     path = Path(path)
     if not path.is_file():
-        raise InputError("no such problems file", path=path, hint="build one with `darl data`")
+        raise InputError(f"no such {kind} file", path=path, hint=make_hint)
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
         raise InputError(f"cannot read Parquet ({exc})", path=path) from None
-    missing = [c for c in ("id", "domain", "prompt") if c not in table.column_names]
+    missing = [c for c in columns if c not in table.column_names]
     if missing:
-        raise InputError(f"not a darl problems file: missing column(s) {missing}", path=path,
-                         hint="build one with `darl data`, which converts every supported format")
+        raise InputError(f"not a darl {kind} file: missing column(s) {missing}", path=path, hint=make_hint)
+    return table
+
+
+def read_problems(path: str | Path) -> list[Problem]:
+    """Read a problems Parquet file written by `write_problems` (or any Parquet with darl's columns).
+    InputError naming the file, row and field for a row that does not fit the schema."""
+    path = Path(path)
+    table = read_darl_table(path, "problems", ("id", "domain", "prompt"),
+                            "build one with `darl data`, which converts every supported format")
     problems = []
     for number, row in enumerate(table.to_pylist(), start=1):
         try:

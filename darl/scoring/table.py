@@ -98,20 +98,11 @@ def score_metrics(rows: Sequence[dict[str, Any]]) -> dict[str, float | int]:
 def read_scores(path: str | Path) -> list[dict[str, Any]]:
     """Read a merged scores Parquet file; InputError naming the file for a missing column, a doubled
     (problem, model) row or an impossible count."""
-    import pyarrow.parquet as pq
+    from darl.data.io import read_darl_table
 
     path = Path(path)
-    if not path.is_file():
-        raise InputError("no such scores file", path=path, hint="make one with `darl score`")
-    try:
-        table = pq.read_table(path)
-    except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
-        raise InputError(f"cannot read Parquet ({exc})", path=path) from None
-    needed = ("problem_id", "domain", "model", "k", "passes", "pass_rate")
-    missing = [c for c in needed if c not in table.column_names]
-    if missing:
-        raise InputError(f"not a darl scores file: missing column(s) {missing}", path=path,
-                         hint="make one with `darl score` (and `darl score-merge` for shards)")
+    table = read_darl_table(path, "scores", ("problem_id", "domain", "model", "k", "passes", "pass_rate"),
+                            "make one with `darl score` (and `darl score-merge` for shards)")
     rows = table.to_pylist()
     seen: set[tuple[str, str]] = set()
     for number, row in enumerate(rows, start=1):
