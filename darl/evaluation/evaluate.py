@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from darl.errors import InputError
 from darl.evaluation.passk import mean_correctness, mean_pass_at_k
 from darl.generation.base import Completion, Generator, SamplingParams
+from darl.jsonl import read_json_lines
 from darl.prompting import chat_messages
 from darl.records import Problem, Verdict
 
@@ -149,19 +150,8 @@ def load_samples(path: Path, expected_n: Mapping[str, int] | None = None) -> dic
     if not path.exists():
         return {}
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    lines = path.read_text(encoding="utf-8").split("\n")
-    torn = False
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            if number >= len(lines) - 1:  # the last line, cut short by a crash
-                torn = True
-                continue
-            raise InputError("not valid JSON", path=path, line=number,
-                             hint="delete the line or the file to re-evaluate those samples") from None
+    contents = read_json_lines(path, hint="delete the line or the file to re-evaluate those samples")
+    for number, row in contents.rows:
         try:
             key = (str(row["benchmark"]), str(row["problem_id"]))
             int(row["sample"])
@@ -170,7 +160,7 @@ def load_samples(path: Path, expected_n: Mapping[str, int] | None = None) -> dic
                              line=number) from None
         groups[key].append(row)
     complete: dict[tuple[str, str], list[dict]] = {}
-    dropped = torn
+    dropped = contents.torn_tail
     for key, rows in groups.items():
         rows.sort(key=lambda r: int(r["sample"]))
         want = (expected_n or {}).get(key[0])

@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from darl.errors import InputError
+from darl.jsonl import read_json_lines
+
 MAX_DEPTH = 4
 CALIBRATION_NAMES = ("levels.summary.json", "calibration.json", "levels.calibration.json", "levels_calibration.json",
                      "levels-calibration.json", "calibration_report.json")
@@ -82,21 +85,14 @@ def _walk(root: Path, depth: int = 0) -> list[Path]:
 
 
 def _read_jsonl(path: Path, problems: list[str]) -> list[dict[str, Any]]:
-    rows = []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            if number == len(lines):  # a run killed mid-write leaves a torn last line; not worth a warning
-                continue
-            problems.append(f"{path}: line {number} is not valid JSON (skipped)")
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
+    """The JSON objects of a run's JSONL file. A torn last line (a run killed mid-write) is left out without a
+    word; any other bad line is noted in `problems` and skipped, since the report shows what it can."""
+
+    def note(error: InputError) -> None:
+        problems.append(f"{error.path}: line {error.line} is not valid JSON (skipped)")
+
+    contents = read_json_lines(path, on_bad_line=note)
+    return [row for row in contents.values if isinstance(row, dict)]
 
 
 def _read_json(path: Path, problems: list[str]) -> Any:

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 from transformers import TrainerCallback
 
+from darl.jsonl import read_json_lines
 from darl.training.online_difficulty import zero_variance_groups
 
 NAMESPACES = ("train/", "levels/", "stage/", "eval/", "score/")
@@ -49,14 +50,15 @@ def stream_metrics(streams: Sequence[str], rewards: np.ndarray, passed: np.ndarr
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """The records of metrics.jsonl or consumed.jsonl ([] when the file does not exist yet). A torn last line,
+    left by a run killed while writing it, is left out; a bad line elsewhere is an InputError (darl.jsonl)."""
     path = Path(path)
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return read_json_lines(path).values if path.exists() else []
 
 
 def truncate_jsonl(path: str | Path, keep: Any) -> None:
-    """Keep only the lines for which keep(record) is true (used on resume to drop what the checkpoint undoes)."""
+    """Keep only the lines for which keep(record) is true (used on resume to drop what the checkpoint undoes);
+    a torn last line goes too, so appending continues from a clean end."""
     path = Path(path)
     if path.exists():
         kept = [r for r in read_jsonl(path) if keep(r)]
