@@ -29,6 +29,7 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from darl.atomic import atomic_replace, atomic_write_text
 from darl.errors import InputError
 from darl.evaluation.passk import mean_correctness, mean_pass_at_k
 from darl.generation.base import Completion, Generator, SamplingParams
@@ -175,14 +176,10 @@ def load_samples(path: Path, expected_n: Mapping[str, int] | None = None) -> dic
         else:
             dropped = True
     if dropped:
-        tmp = path.with_suffix(".jsonl.tmp")
-        with tmp.open("w", encoding="utf-8") as handle:
+        with atomic_replace(path) as tmp, tmp.open("w", encoding="utf-8") as handle:
             for rows in complete.values():
                 for row in rows:
                     handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
     return complete
 
 
@@ -290,9 +287,7 @@ def _check_same_evaluation(existing: Mapping[str, Any], settings: Mapping[str, A
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
 
 
 def _batches(items: Sequence[Problem], size: int) -> Iterable[list[Problem]]:

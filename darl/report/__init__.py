@@ -13,6 +13,7 @@ REPORT_FILE = "report.html"
 
 def write_report(run_dir: str | Path, out: str | Path | None = None, title: str | None = None) -> Path:
     """Render `run_dir` into `out` (default `run_dir/report.html`) and return the path written."""
+    from darl.atomic import atomic_write_text
     from darl.errors import InputError
     from darl.report.render import render
 
@@ -22,9 +23,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, title: str 
     path = Path(out) if out is not None else root / REPORT_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     text = render(collect(root), title=title or f"darl report: {root.resolve().name}")
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_text(path, text)
     return path
 
 

@@ -10,14 +10,14 @@ recorded path with the same hash, every problem of the file has a row for every 
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
+from darl.atomic import atomic_replace
 from darl.errors import InputError
 from darl.scoring.job import shard_of
-from darl.scoring.store import DONE, MANIFEST, file_sha256
+from darl.scoring.store import DONE, MANIFEST, atomic_write_json, file_sha256
 from darl.scoring.table import SAMPLE_COLUMNS, SCORE_COLUMNS, score_metrics, write_table
 
 _SHARD_DIR = re.compile(r"^shard-(\d{4})-of-(\d{4})$")
@@ -92,8 +92,7 @@ def merge_shards(out_dir: str | Path, output: str | Path | None = None) -> Path:
     output = Path(output) if output is not None else out_dir / SCORES_FILE
     output.parent.mkdir(parents=True, exist_ok=True)
     _atomic_table(rows, SCORE_COLUMNS, output)
-    summary = output.with_name(output.stem + ".summary.json")
-    summary.write_text(json.dumps(score_metrics(rows), indent=2, sort_keys=True) + "\n")
+    atomic_write_json(output.with_name(output.stem + ".summary.json"), score_metrics(rows))
     if samples:
         samples.sort(key=lambda r: (order.get(r["problem_id"], len(order)), model_rank.get(r["model"], 0),
                                     r["sample"]))
@@ -117,6 +116,5 @@ def _problem_order(manifest: dict[str, Any], models: list[str], seen: dict[tuple
 
 
 def _atomic_table(rows: list[dict[str, Any]], columns: dict[str, str], path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write_table(rows, columns, tmp)
-    os.replace(tmp, path)
+    with atomic_replace(path) as tmp:
+        write_table(rows, columns, tmp)

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
+from darl.atomic import atomic_replace, atomic_write_bytes
 from darl.errors import InputError
 from darl.scoring.job import ScoreJob
 from darl.scoring.table import SAMPLE_COLUMNS, SCORE_COLUMNS, write_table
@@ -37,24 +37,6 @@ def file_sha256(path: str | Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
@@ -121,12 +103,8 @@ class ShardStore:
 
     def _write(self, name: str, rows: list[dict[str, Any]], columns: dict[str, str]) -> Path:
         path = self.dir / name
-        tmp = self.dir / f".{name}.tmp"
-        write_table(rows, columns, tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(self.dir)
+        with atomic_replace(path) as tmp:
+            write_table(rows, columns, tmp)
         return path
 
     # -------------------------------------------------------------------------------------------------- done
