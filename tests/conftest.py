@@ -1,6 +1,6 @@
 """Shared fixtures.
 
-`embedded_family`: the quick preset of the embedded model family (darl.embedded), built once per test run and
+`embedded_family`: the embedded model family (darl.embedded, the one `darl demo` uses), built once per test run and
 shared by every xdist worker: the build holds a file lock, so the first worker builds and the others wait, then
 load. It goes to `.darl-cache/` in the repository (git-ignored) unless `DARL_CACHE` is set, and is reused by
 later runs until the family config or `darl.embedded.family.CODE_VERSION` changes.
@@ -16,7 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 # Every build of the embedded family in the test run (the fixture below and `darl demo` inside test_demo.py)
-# goes to one cache, so the quick family is trained once per run, not once per caller.
+# goes to one cache, so the family is trained once per run, not once per caller.
 os.environ.setdefault("DARL_CACHE", str(REPO / ".darl-cache"))
 
 
@@ -29,8 +29,8 @@ def embedded_cache_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def embedded_family():
-    """The quick embedded family (`darl.embedded.bootstrap.EmbeddedFamily`): `.path(role)` for role in
+    """The embedded family (`darl.embedded.bootstrap.EmbeddedFamily`): `.path(role)` for role in
     small / medium / large / filter is a Hugging Face checkpoint folder; `.problems(split)` its suite."""
     from darl.embedded.bootstrap import bootstrap
 
-    return bootstrap("quick", cache_dir=embedded_cache_dir(), show_progress=False)
+    return bootstrap("default", cache_dir=embedded_cache_dir(), show_progress=False)

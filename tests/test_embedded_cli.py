@@ -1,4 +1,4 @@
-"""`darl bootstrap` prints where the models are, their sizes and the build time (here: the cached quick build)."""
+"""`darl bootstrap` prints where the models are, their sizes and the build time (here: the test run's cached build)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ def test_bootstrap_command_reports_the_family(embedded_family):
     from darl.cli.main import app
 
     cache = embedded_family.root.parent
-    result = CliRunner().invoke(app, ["bootstrap", "--preset", "quick", "--cache-dir", str(cache)])
+    result = CliRunner().invoke(app, ["bootstrap", "--preset", "default", "--cache-dir", str(cache)])
     assert result.exit_code == 0, result.output
     for role in ("small", "medium", "large", "filter"):
         assert role in result.output

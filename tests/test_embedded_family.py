@@ -21,7 +21,7 @@ def tiny_config(name: str = "tiny") -> FamilyConfig:
                                RoleSpec("filter", TINY, 1, init_from="large")))
 
 
-def test_quick_family_loads_as_standard_checkpoints(embedded_family):
+def test_family_loads_as_standard_checkpoints(embedded_family):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     assert list(embedded_family.roles) == list(ROLES)

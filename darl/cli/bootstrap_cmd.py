@@ -1,4 +1,4 @@
-"""`darl bootstrap [--preset default|quick] [--cache-dir DIR]`: build (or find in the cache) the embedded model
+"""`darl bootstrap [--preset default] [--cache-dir DIR]`: build (or find in the cache) the embedded model
 family and print where each role's checkpoint is, its size and how long the build took (darl.embedded)."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from darl.cli.main import app
 
 @app.command("bootstrap")
 def bootstrap_command(
-    preset: str = typer.Option("default", help="default (the demo's family, a few minutes on 2 cores) or quick "
-                               "(weaker models in about a minute and a half, for tests)."),
+    preset: str = typer.Option("default", help="The family to build: 'default' (the one `darl demo` and the tests "
+                               "use; a few minutes on 2 cores)."),
     cache_dir: Path = typer.Option(None, "--cache-dir", help="Folder holding cached builds (default: "
                                    "$DARL_CACHE/embedded, else ~/.cache/darl/embedded)."),
 ) -> None:

@@ -230,7 +230,7 @@ def _train_role(cfg: FamilyConfig, spec: RoleSpec, index: int, tokenizer, exampl
         progress.update(task, completed=step + 1, loss=f"{loss:.3f}")
 
     ws = WarmStartConfig(steps=spec.steps, batch_size=cfg.batch_size, row_len=cfg.row_len, lr=spec.lr,
-                         seed=cfg.seed + index)
+                         seed=cfg.seed + index, packing=cfg.packing)
     losses = warm_start(model, examples, tokenizer.pad_token_id, ws, on_step=on_step)
     seconds = time.perf_counter() - start
     model.generation_config.eos_token_id = tokenizer.eos_token_id

@@ -3,14 +3,15 @@ is trained.
 
 Roles (method.md section 3-4): `small` ~ DeepSeek-R1-Distill-Qwen-1.5B (the policy RL trains), `medium` ~ 7B,
 `large` ~ 32B, `filter` ~ DeepSeek-R1 (the strongest; problems it never solves are dropped). Here the roles differ
-in warm-start steps (and may differ in width): in both presets every role continues the previous one
+in warm-start steps (and may differ in width): in the preset every role continues the previous one
 (`init_from`) for more steps, so competence grows monotonically small < medium < large < filter at the cost of
 a single training run. Why one chain: what a tiny model needs most is examples seen (it must learn to copy
 operands from the prompt before it solves anything), and separate models would split the budget. Every role is a standard Hugging
 Face checkpoint (`Qwen2ForCausalLM`), so everything downstream runs the same code it would run on a real model.
 
-Budgets are step counts (deterministic), sized so that the `default` preset takes a few minutes and `quick` well
-under two minutes on an idle 2-core CPU.
+Budgets are step counts (deterministic), sized so that the build takes a few minutes on an idle 2-core CPU. There is
+one preset: the tests, the benchmarks and `darl demo` all use the same family, so every test run checks the models
+the README describes.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ STANDS_FOR = {
 }
 # Bump when a change to the generators, tokenizer or training code changes what a build produces, so that old
 # caches are not reused (the cache key hashes this together with the config).
-CODE_VERSION = "3"
+CODE_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class FamilyConfig:
     level_weights: dict[int, float] = field(default_factory=lambda: {1: 2.0, 2: 2.0, 3: 1.5, 4: 1.0, 5: 0.5, 6: 0.25})
     batch_size: int = 8
     row_len: int = 256
+    packing: bool = True
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -117,8 +119,10 @@ class FamilyConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-_CHAIN = ModelSize(hidden=128, layers=4)
-_QUICK_CHAIN = ModelSize(hidden=96, layers=4)
+# Width 96 learned more per step than width 128 at the same lr and data (measured: math mean pass of the small
+# role 0.21 vs 0.14 after 600 steps, code 0.56 vs 0.17) and each step is 20% cheaper; 8 packed rows a step beat
+# 16 rows with half the steps (more updates for the same examples).
+_CHAIN = ModelSize(hidden=96, layers=4)
 
 PRESETS: dict[str, FamilyConfig] = {
     "default": FamilyConfig(
@@ -126,24 +130,12 @@ PRESETS: dict[str, FamilyConfig] = {
         suite="default",
         roles=(
             RoleSpec("small", _CHAIN, steps=600, lr=4e-3),
-            RoleSpec("medium", _CHAIN, steps=250, lr=2e-3, init_from="small"),
-            RoleSpec("large", _CHAIN, steps=250, lr=2e-3, init_from="medium"),
-            RoleSpec("filter", _CHAIN, steps=400, lr=2e-3, init_from="large"),
-        ),
-        batch_size=16,
-        warm_start_per_domain=20000,
-    ),
-    "quick": FamilyConfig(
-        preset="quick",
-        suite="quick",
-        roles=(
-            RoleSpec("small", _QUICK_CHAIN, steps=250, lr=4e-3),
-            RoleSpec("medium", _QUICK_CHAIN, steps=100, lr=2e-3, init_from="small"),
-            RoleSpec("large", _QUICK_CHAIN, steps=100, lr=2e-3, init_from="medium"),
-            RoleSpec("filter", _QUICK_CHAIN, steps=100, lr=2e-3, init_from="large"),
+            RoleSpec("medium", _CHAIN, steps=200, lr=2e-3, init_from="small"),
+            RoleSpec("large", _CHAIN, steps=200, lr=2e-3, init_from="medium"),
+            RoleSpec("filter", _CHAIN, steps=200, lr=2e-3, init_from="large"),
         ),
         batch_size=8,
-        warm_start_per_domain=5000,
+        warm_start_per_domain=20000,
     ),
 }
 

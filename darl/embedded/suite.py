@@ -32,13 +32,16 @@ def math_knobs(level: int, rng: random.Random) -> MathKnobs:
     E, Q, W = "expression", "equation", "word"
     options = {
         1: [MathKnobs(E, 2, max_value=3), MathKnobs(W, 1, max_value=3)],
-        2: [MathKnobs(E, 2, 1), MathKnobs(E, 3, max_value=3), MathKnobs(Q, max_value=3), MathKnobs(W, 2, max_value=3)],
-        3: [MathKnobs(E, 3, 1), MathKnobs(E, 2, 1, operators="*"), MathKnobs(W, 2, 1), MathKnobs(Q, digits=1)],
-        4: [MathKnobs(E, 3, 1, operators="+-*"), MathKnobs(E, 2, 2), MathKnobs(W, 2, 2),
-            MathKnobs(Q, digits=1, both_sides=True)],
-        5: [MathKnobs(E, 4, 2, operators="+-*", nesting=1), MathKnobs(W, 3, 2, operators="+-*"), MathKnobs(Q, digits=2)],
-        6: [MathKnobs(E, 5, 2, 2, operators="+-*", nesting=2), MathKnobs(E, 4, 3, operators="+-*", nesting=1),
-            MathKnobs(W, 5, 3, 2, operators="+-*"), MathKnobs(Q, digits=2, both_sides=True)],
+        2: [MathKnobs(E, 2, max_value=5), MathKnobs(E, 3, max_value=3), MathKnobs(Q, max_value=3),
+            MathKnobs(W, 2, max_value=3)],
+        3: [MathKnobs(E, 3, max_value=5), MathKnobs(E, 2, 1), MathKnobs(W, 2, max_value=5), MathKnobs(Q, max_value=5),
+            MathKnobs(E, 2, operators="*", max_value=4)],
+        4: [MathKnobs(E, 3, 1), MathKnobs(E, 2, 1, operators="*"), MathKnobs(W, 3, max_value=5),
+            MathKnobs(Q, digits=1), MathKnobs(E, 4, max_value=5)],
+        5: [MathKnobs(E, 3, 1, operators="+-*"), MathKnobs(E, 2, 2), MathKnobs(W, 2, 2),
+            MathKnobs(Q, digits=1, both_sides=True), MathKnobs(E, 4, 1, nesting=1)],
+        6: [MathKnobs(E, 4, 2, operators="+-*", nesting=1), MathKnobs(W, 3, 2, operators="+-*"), MathKnobs(Q, digits=2),
+            MathKnobs(E, 5, 2, 2, operators="+-*", nesting=2), MathKnobs(Q, digits=2, both_sides=True)],
     }
     return rng.choice(options[level])
 
@@ -47,12 +50,14 @@ def code_knobs(level: int, rng: random.Random) -> CodeKnobs:
     """The knobs of a code problem at `level` (1 = easiest); functional and stdin kinds alternate at random."""
     kind = rng.choice(["functional", "stdin"])
     options = {
-        1: [CodeKnobs(kind, ops=1, operators="+-*")],
-        2: [CodeKnobs(kind, ops=2, operators="+-", max_const=3), CodeKnobs(kind, ops=1, operators="+-*")],
+        1: [CodeKnobs(kind, ops=1, operators="+-*"), CodeKnobs(kind, ops=2, operators="+-", max_const=2)],
+        2: [CodeKnobs(kind, ops=2, operators="+-", max_const=3), CodeKnobs(kind, ops=2, two_args=True, operators="+-",
+                                                                           max_const=3)],
         3: [CodeKnobs(kind, ops=2, operators="+-*"), CodeKnobs(kind, ops=0, loop=True),
-            CodeKnobs(kind, ops=2, two_args=True, operators="+-", max_const=3)],
+            CodeKnobs(kind, ops=2, two_args=True, operators="+-*")],
         4: [CodeKnobs(kind, ops=3), CodeKnobs(kind, ops=1, loop=True), CodeKnobs(kind, ops=3, two_args=True)],
-        5: [CodeKnobs(kind, ops=4, two_args=True), CodeKnobs(kind, ops=1, loop=True, condition=True)],
+        5: [CodeKnobs(kind, ops=4, two_args=True), CodeKnobs(kind, ops=1, loop=True, condition=True),
+            CodeKnobs(kind, ops=5)],
         6: [CodeKnobs(kind, ops=6, two_args=True), CodeKnobs(kind, ops=3, loop=True, condition=True, two_args=True)],
     }
     return rng.choice(options[level])
@@ -77,7 +82,7 @@ class SuiteSpec:
 
 
 SUITES = {
-    "default": SuiteSpec("default", train_per_level=30, heldout_per_level=12),
+    "default": SuiteSpec("default", train_per_level=40, heldout_per_level=16),
     "quick": SuiteSpec("quick", train_per_level=8, heldout_per_level=6),
 }
 

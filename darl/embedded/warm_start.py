@@ -35,6 +35,7 @@ class WarmStartConfig:
     weight_decay: float = 0.01
     grad_clip: float = 1.0
     seed: int = 0
+    packing: bool = True
 
 
 def encode_pairs(tokenizer, pairs: Sequence[tuple[str, str]], max_len: int) -> list[tuple[list[int], list[int]]]:
@@ -71,6 +72,26 @@ def pack(examples: Sequence[tuple[list[int], list[int]]], row_len: int, order: S
     if ids:
         rows.append((ids, labels))
     return rows
+
+
+def buckets(examples: Sequence[tuple[list[int], list[int]]], token_budget: int, order: Sequence[int],
+            pool: int = 512) -> list[list[int]]:
+    """Batches of example indices without packing: `order` is cut into pools of `pool` examples, each pool is
+    sorted by length and cut into batches whose padded size (examples x longest) stays within `token_budget`.
+    Each example then attends only to itself (as at inference), and similar lengths keep padding small."""
+    out: list[list[int]] = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start:start + pool], key=lambda i: len(examples[i][0]) + len(examples[i][1]))
+        batch: list[int] = []
+        for i in chunk:
+            n = len(examples[i][0]) + len(examples[i][1])
+            if batch and (len(batch) + 1) * n > token_budget:
+                out.append(batch)
+                batch = []
+            batch.append(i)
+        if batch:
+            out.append(batch)
+    return out
 
 
 def collate_rows(rows: Sequence[tuple[list[int], list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
@@ -124,12 +145,20 @@ def warm_start(model, examples: Sequence[tuple[list[int], list[int]]], pad_id: i
                                    {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
     order = torch.Generator().manual_seed(cfg.seed)
     rows: list[tuple[list[int], list[int]]] = []
+    batches: list[list[int]] = []
     losses: list[float] = []
     for step in range(cfg.steps):
-        if len(rows) < cfg.batch_size:  # a new epoch: reshuffle and repack
-            rows += pack(examples, cfg.row_len, torch.randperm(len(examples), generator=order).tolist())
-        batch = collate_rows(rows[: cfg.batch_size], pad_id)
-        rows = rows[cfg.batch_size:]
+        if cfg.packing:
+            if len(rows) < cfg.batch_size:  # a new epoch: reshuffle and repack
+                rows += pack(examples, cfg.row_len, torch.randperm(len(examples), generator=order).tolist())
+            batch = collate_rows(rows[: cfg.batch_size], pad_id)
+            rows = rows[cfg.batch_size:]
+        else:
+            if not batches:  # a new epoch
+                perm = torch.randperm(len(examples), generator=order).tolist()
+                made = buckets(examples, cfg.batch_size * cfg.row_len, perm)
+                batches = [made[i] for i in torch.randperm(len(made), generator=order).tolist()]
+            batch = collate([examples[i] for i in batches.pop()], pad_id)
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, cfg)
         loss = model(**batch).loss

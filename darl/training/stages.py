@@ -28,7 +28,7 @@ from datasets import Dataset
 
 from darl.errors import InputError
 from darl.training.data import LeveledProblem, Split, heldout_split, load_levels, stage_data
-from darl.training.metrics import MetricsJsonlCallback, truncate_jsonl
+from darl.training.metrics import MetricsJsonlCallback, read_jsonl, truncate_jsonl
 from darl.training.online_difficulty import OnlineDifficulty
 from darl.training.plateau import decide
 from darl.training.progress import RichStageProgress
@@ -239,7 +239,7 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
         "data": {"levels_file": str(levels_path),
                  "streams": [{"name": s.name, "weight": s.weight, "prompts": len(s.rows)} for s in data.streams],
                  "validation_ids": [p.id for p in val_problems],
-                 "prompts_drawn": sum(len(r["ids"]) for r in _read_consumed(sdir / "consumed.jsonl"))},
+                 "prompts_drawn": sum(len(r["ids"]) for r in read_jsonl(sdir / "consumed.jsonl"))},
         "grpo": settings.model_dump(),
         "validation_history": [{"step": s, "accuracy": a} for s, a in history],
         "wall_seconds_this_session": round(time.time() - started, 1),
@@ -249,10 +249,6 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
         (sdir / "manifest.json").write_text(json.dumps(manifest, indent=2))
     trainer.accelerator.wait_for_everyone()
     return manifest
-
-
-def _read_consumed(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
 
 
 def heldout_accuracy(model_path: str, problems: list, verifier: Verifier, max_new_tokens: int,
