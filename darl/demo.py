@@ -50,13 +50,13 @@ class DemoPreset:
 
 
 PRESETS: dict[str, DemoPreset] = {
-    "default": DemoPreset(name="default", bootstrap="default", score_k=4, score_max_tokens=160,
-                          train_steps=(32, 16), prompts_per_step=8, num_generations=8, validation_per_component=8,
-                          plateau_every=4, eval_samples=4, eval_problems=100, eval_max_tokens=160),
-    "quick": DemoPreset(name="quick", bootstrap="quick", score_k=8, score_max_tokens=96,
+    "default": DemoPreset(name="default", bootstrap="default", score_k=4, score_max_tokens=128,
+                          train_steps=(32, 16), prompts_per_step=32, num_generations=8, validation_per_component=16,
+                          plateau_every=4, eval_samples=4, eval_problems=96, eval_max_tokens=128),
+    "quick": DemoPreset(name="quick", bootstrap="default", score_k=4, score_max_tokens=96,
                         train_steps=(3, 2), prompts_per_step=4, num_generations=4, validation_per_component=1,
                         plateau_every=2, eval_samples=2, eval_problems=16, eval_max_tokens=96,
-                        problems_per_domain=120),
+                        problems_per_domain=96),
 }
 
 
@@ -156,24 +156,44 @@ def _spread(problems: list, count: int) -> list:
     return [problems[int(i * step)] for i in range(count)]
 
 
+POLICY_NAME = "policy@T1.0"
+POLICY_TEMPERATURE = 1.0  # the recipe's rollout temperature: the policy's pass rate here is its initial reward
+
+
 def _score(out: Path, preset: DemoPreset, family: dict[str, str], say: Say) -> dict[str, Any]:
+    """Every proxy role at the evaluation settings (K samples, T 0.6, top_p 0.95), then the policy (the small role)
+    once more at its training temperature: its pass rate on each level is the initial training reward of that level
+    (the paper's 0.58 / 0.50 / 0.17), which the levels report shows (`policy:` in levels.yaml)."""
     from darl.scoring import ModelSpec, ScoreJob, merge_shards, run_shard
 
     models = tuple(ModelSpec(name=role, path=path, batch_size=64) for role, path in family.items())
-    job = ScoreJob(problems_path=str(out / "problems.parquet"), models=models, k=preset.score_k,
-                   max_new_tokens=preset.score_max_tokens, batch_problems=16)
-    progress = _Counter(say, "score", every_s=20)
-    run_shard(job, out / "score", on_start=progress.start, on_progress=lambda e: progress.add(e.units))
-    path = merge_shards(out / "score", out / "scores.parquet")
-    return {"paths": [str(path)], "models": list(family)}
+    jobs = {
+        "scores": ScoreJob(problems_path=str(out / "problems.parquet"), models=models, k=preset.score_k,
+                           max_new_tokens=preset.score_max_tokens, batch_problems=16),
+        "scores-policy": ScoreJob(problems_path=str(out / "problems.parquet"),
+                                  models=(ModelSpec(name=POLICY_NAME, path=family["small"], batch_size=64),),
+                                  k=preset.score_k, temperature=POLICY_TEMPERATURE, top_p=1.0,
+                                  max_new_tokens=preset.score_max_tokens, batch_problems=16),
+    }
+    paths = []
+    for name, job in jobs.items():
+        progress = _Counter(say, name, every_s=20)
+        run_shard(job, out / name, on_start=progress.start, on_progress=lambda e, p=progress: p.add(e.units))
+        paths.append(str(merge_shards(out / name, out / f"{name}.parquet")))
+    return {"paths": paths, "models": [*family, POLICY_NAME]}
 
 
 def _levels(out: Path) -> dict[str, Any]:
     """The paper's level rules (darl.levels defaults: roles small/medium/large/filter are the scored models of those
-    names), the levels file training reads and the calibration report."""
+    names), the levels file training reads and the calibration report, which also shows the policy's pass rate at
+    its training temperature on each level (levels.yaml names it)."""
     from darl.levels.pipeline import make_levels
 
-    _, _, paths = make_levels(out / "scores.parquet", out / "levels.parquet", problems_path=out / "problems.parquet")
+    config = out / "levels.yaml"
+    config.write_text(f"# darl demo: the paper's rules, plus the policy scored at its training temperature\n"
+                      f"policy: {POLICY_NAME}\n")
+    _, _, paths = make_levels([out / "scores.parquet", out / "scores-policy.parquet"], out / "levels.parquet",
+                              config_path=config, problems_path=out / "problems.parquet")
     return {"paths": [str(p) for p in paths.values() if Path(p).exists()]}
 
 
@@ -315,7 +335,8 @@ def run_demo(out_dir: str | Path = "demo-run", preset: str = "default", say: Say
     # the report is cheap and should show everything on disk now, so it is always rewritten
     pipe.state.steps.pop("report", None)
     report_path = Path(pipe.step("report", 8, total, report)["paths"][0])
-    headline = headline_lines(before, after, trained)
+    summary = out / "levels.summary.json"
+    headline = headline_lines(before, after, trained, json.loads(summary.read_text()) if summary.exists() else {})
     say("")
     say(f"report: {report_path.resolve()}")
     for line in headline:
@@ -323,7 +344,11 @@ def run_demo(out_dir: str | Path = "demo-run", preset: str = "default", say: Say
     return DemoResult(out, report_path, headline, pipe.state)
 
 
-def headline_lines(before: dict[str, Any], after: dict[str, Any], trained: dict[str, Any]) -> list[str]:
+def headline_lines(before: dict[str, Any], after: dict[str, Any], trained: dict[str, Any],
+                   levels_summary: dict[str, Any] | None = None) -> list[str]:
+    """The numbers the demo ends with: the held-out Pass@1 before and after training with its confidence interval,
+    the validation accuracy, why each stage ended, and the policy's initial reward per level (from the levels
+    summary: its pass rate at the training temperature; the paper saw 0.58 / 0.50 / 0.17)."""
     from darl.evaluation.compare import compare_evals, read_eval
 
     lines = []
@@ -338,4 +363,9 @@ def headline_lines(before: dict[str, Any], after: dict[str, Any], trained: dict[
                      f" -> {100 * heldout['after']['accuracy']:.1f}%")
     for stage in trained.get("stages", []):
         lines.append(f"stage {stage['name']}: {stage['steps']} steps, ended because {stage['ended_because']}")
+    rewards = {key.split("/")[2]: value for key, value in (levels_summary or {}).items()
+               if key.startswith("levels/policy_pass_rate/") and key.endswith("/math") and value is not None}
+    if rewards:
+        lines.append("initial reward of the policy by level (math, pass rate at the training temperature): "
+                     + ", ".join(f"{name} {value:.2f}" for name, value in sorted(rewards.items())))
     return lines

@@ -14,7 +14,7 @@ from darl.demo import DEMO_FILE, PRESETS, run_demo
 
 @pytest.mark.slow
 def test_quick_demo_end_to_end_and_resumes(tmp_path: Path, embedded_family) -> None:
-    # `embedded_family` first: the demo then reuses the test run's one build of the quick family
+    # `embedded_family` first: the demo then reuses the test run's one build of the family
     out = tmp_path / "demo-run"
     lines: list[str] = []
     result = run_demo(out, "quick", say=lines.append)
@@ -22,9 +22,10 @@ def test_quick_demo_end_to_end_and_resumes(tmp_path: Path, embedded_family) -> N
     state = json.loads((out / DEMO_FILE).read_text())
     assert list(state["steps"]) == ["bootstrap", "problems", "score", "levels", "train", "eval-before", "eval-after",
                                     "report"]
-    assert any("score:" in line and "/" in line for line in lines)
+    assert any("scores:" in line and "/" in line for line in lines)
+    assert any("scores-policy:" in line for line in lines)  # the policy at its training temperature
     # the files a person opens
-    for path in ("problems.parquet", "scores.parquet", "levels.parquet", "train/metrics.jsonl",
+    for path in ("problems.parquet", "scores.parquet", "scores-policy.parquet", "levels.yaml", "levels.parquet", "train/metrics.jsonl",
                  "eval/before/eval.json", "eval/after/eval.json", "report.html"):
         assert (out / path).exists(), path
     assert len(list((out / "train").glob("stage-*/manifest.json"))) == 2
