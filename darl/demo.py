@@ -301,15 +301,13 @@ def run_demo(out_dir: str | Path = "demo-run", preset: str = "default", say: Say
              torch_threads: int | None = 1) -> DemoResult:
     """Run (or continue) the demo into `out_dir`; returns where the report is and the headline numbers.
 
-    `torch_threads` (None: leave torch's setting): the embedded models are so small that intra-op threads only add
-    hand-off cost, and on a busy machine two threads fighting over two cores made generation 15x slower than one
-    (40 vs 600 tokens/s for the quick family's small model, measured under load)."""
+    `torch_threads` (None: leave torch's setting) applies from scoring on: the embedded models are so small that
+    intra-op threads only add hand-off cost when generating, and on a busy machine two threads fighting over two
+    cores made generation 15x slower than one (40 vs 600 tokens/s, measured under load). The bootstrap's warm start
+    chooses its own threads (darl.embedded.bootstrap: all cores when the machine is idle, where 2 threads took
+    0.16 s a step against 0.24 s with one; 1 thread under load)."""
     if preset not in PRESETS:
         raise InputError(f"unknown preset {preset!r}", field="--preset", hint=f"one of {', '.join(PRESETS)}")
-    if torch_threads is not None:
-        import torch
-
-        torch.set_num_threads(torch_threads)
     spec = PRESETS[preset]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -318,6 +316,10 @@ def run_demo(out_dir: str | Path = "demo-run", preset: str = "default", say: Say
     say(f"darl demo ({spec.name}) into {out.resolve()}")
     built = pipe.step("bootstrap", 1, total, lambda: _bootstrap(spec))
     family, suite = built["family"], built["suite"]
+    if torch_threads is not None:
+        import torch
+
+        torch.set_num_threads(torch_threads)
     pipe.step("problems", 2, total, lambda: _problems(out, spec, suite))
     pipe.step("score", 3, total, lambda: _score(out, spec, family, say))
     pipe.step("levels", 4, total, lambda: _levels(out))

@@ -73,16 +73,26 @@ def make_problem(domain: Domain, level: int, seed: int, problem_id: str, source:
 
 @dataclass(frozen=True)
 class SuiteSpec:
-    """How many problems a suite holds: `train_per_level` and `heldout_per_level` per domain and level."""
+    """How many problems a suite holds: `train_per_level` and `heldout_per_level` per level of each domain;
+    `math_train_per_level` (when set) overrides the first for math, whose generators have room for many more
+    distinct prompts than the easiest code levels (the demo trains on math and needs a larger pool)."""
 
     name: str
     train_per_level: int
     heldout_per_level: int
     levels: tuple[int, ...] = LEVELS
+    math_train_per_level: int | None = None
+
+    def count(self, domain: Domain, split: Split) -> int:
+        if split == "heldout":
+            return self.heldout_per_level
+        if domain == "math" and self.math_train_per_level is not None:
+            return self.math_train_per_level
+        return self.train_per_level
 
 
 SUITES = {
-    "default": SuiteSpec("default", train_per_level=40, heldout_per_level=16),
+    "default": SuiteSpec("default", train_per_level=40, heldout_per_level=16, math_train_per_level=80),
     "quick": SuiteSpec("quick", train_per_level=8, heldout_per_level=6),
 }
 
@@ -94,7 +104,7 @@ def suite_spec(name: str) -> SuiteSpec:
 
 
 def _generate(domain: Domain, spec: SuiteSpec, split: Split, seen: set[str]) -> list[tuple[Problem, str]]:
-    per_level = spec.train_per_level if split == "train" else spec.heldout_per_level
+    per_level = spec.count(domain, split)
     out: list[tuple[Problem, str]] = []
     seed = SPLIT_SEED_BASE[split]
     for level in spec.levels:
