@@ -51,7 +51,7 @@ class DemoPreset:
 
 PRESETS: dict[str, DemoPreset] = {
     "default": DemoPreset(name="default", bootstrap="default", score_k=4, score_max_tokens=128,
-                          train_steps=(32, 16), prompts_per_step=32, num_generations=8, validation_per_component=16,
+                          train_steps=(32, 16), prompts_per_step=32, num_generations=8, validation_per_component=24,
                           plateau_every=4, eval_samples=4, eval_problems=96, eval_max_tokens=128),
     "quick": DemoPreset(name="quick", bootstrap="default", score_k=4, score_max_tokens=96,
                         train_steps=(3, 2), prompts_per_step=4, num_generations=4, validation_per_component=1,
