@@ -80,7 +80,9 @@ class FamilyConfig:
     suite: the embedded suite whose prompts the warm start must avoid and whose text trains the tokenizer.
     vocab_size: BPE target (the corpus may give fewer). max_len: longest prompt+response in tokens.
     warm_start_per_domain: supervised examples per domain; level_weights: how often each level appears in them.
-    batch_size: packed rows of `row_len` tokens per warm-start step. seed: model initialisation and data order.
+    batch_size: packed rows of `row_len` tokens per warm-start step. packing: pack several examples per row (True,
+    measured better) or length-bucketed batches of single examples of the same token budget (False).
+    seed: model initialisation and data order.
     """
 
     preset: str
