@@ -67,6 +67,11 @@ def _number(rng: random.Random, digits: int, max_value: int | None = None) -> in
     return rng.randint(max(low, 1), 10**width - 1)
 
 
+def _multiplier(rng: random.Random, knobs: MathKnobs) -> int:
+    """A small factor (an equation's coefficient, a number of boxes): 2..9, or 2..max_value when that is set."""
+    return rng.randint(2, 9 if knobs.max_value is None else knobs.max_value)
+
+
 # ---------------------------------------------------------------- expressions
 # An expression is a flat token list: ints, operator strings and "(" / ")".
 
@@ -151,7 +156,7 @@ def _expression(rng: random.Random, knobs: MathKnobs) -> tuple[str, str, str]:
 
 def _equation(rng: random.Random, knobs: MathKnobs) -> tuple[str, str, str]:
     x = _number(rng, knobs.digits, knobs.max_value)
-    a = rng.randint(2, 9 if knobs.max_value is None else max(2, knobs.max_value))
+    a = _multiplier(rng, knobs)
     b = _number(rng, knobs.digits, knobs.max_value)
     if not knobs.both_sides:
         c = a * x + b
@@ -199,7 +204,8 @@ def _word(rng: random.Random, knobs: MathKnobs) -> tuple[str, str, str]:
                 lines.append(f"{count}-{n} = {count - n}")
                 count -= n
             else:
-                boxes, per = rng.randint(2, 9 if knobs.max_value is None else max(2, knobs.max_value)), _number(rng, min(knobs.digits, knobs.mul_digits), knobs.max_value)
+                boxes = _multiplier(rng, knobs)
+                per = _number(rng, min(knobs.digits, knobs.mul_digits), knobs.max_value)
                 sentences.append(f"{name} buys {boxes} boxes of {per}.")
                 lines.append(f"{boxes}*{per} = {boxes * per}")
                 lines.append(f"{count}+{boxes * per} = {count + boxes * per}")

@@ -108,18 +108,9 @@ def collate_rows(rows: Sequence[tuple[list[int], list[int]]], pad_id: int) -> di
 
 
 def collate(examples: Sequence[tuple[list[int], list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
-    """Right-pad a batch. Returns input_ids, attention_mask and labels, each (batch, longest); labels are -100 on
-    prompt and padding positions so the loss covers response tokens only."""
-    longest = max(len(p) + len(r) for p, r in examples)
-    ids = torch.full((len(examples), longest), pad_id, dtype=torch.long)
-    labels = torch.full((len(examples), longest), IGNORE, dtype=torch.long)
-    mask = torch.zeros((len(examples), longest), dtype=torch.long)
-    for i, (p, r) in enumerate(examples):
-        n = len(p) + len(r)
-        ids[i, :n] = torch.tensor(p + r)
-        labels[i, len(p):n] = torch.tensor(r)
-        mask[i, :n] = 1
-    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+    """Right-pad a batch of single (prompt ids, response ids) examples: `collate_rows` with each example as its own
+    row, labels -100 on the prompt so the loss covers response tokens only."""
+    return collate_rows([(p + r, [IGNORE] * len(p) + r) for p, r in examples], pad_id)
 
 
 def lr_at(step: int, cfg: WarmStartConfig) -> float:
