@@ -20,9 +20,16 @@ if ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
     "${pip[@]}" install "torch>=2.4"
   else
     echo "setup: no NVIDIA GPU, installing the CPU build of torch"
-    # A wheel already on this machine (pip's find-links) first, then PyTorch's CPU index.
-    "${pip[@]}" install --no-index "torch==${DARL_CPU_TORCH:-2.13.0}" 2>/dev/null \
-      || "${pip[@]}" install torch --index-url https://download.pytorch.org/whl/cpu
+    # A CPU wheel already on this machine (pip's find-links) first: install it alone without an index (its
+    # dependencies are not in that folder), then let the normal index bring the dependencies. Otherwise PyTorch's
+    # CPU index, with few retries and a short timeout so an unreachable index fails in seconds, not minutes.
+    cpu_torch="torch==${DARL_CPU_TORCH:-2.13.0}"
+    if "${pip[@]}" install -q --no-index --no-deps "$cpu_torch" 2>/dev/null; then
+      "${pip[@]}" install -q "$cpu_torch"
+    else
+      "${pip[@]}" install --retries 1 --timeout 20 torch --index-url https://download.pytorch.org/whl/cpu \
+        --extra-index-url https://pypi.org/simple
+    fi
   fi
 fi
 
