@@ -2,7 +2,7 @@
 VENV ?= .venv
 PYTEST_ARGS ?= -n 2 --timeout 900 --durations=15
 
-.PHONY: setup setup-dev demo test bench
+.PHONY: setup setup-dev demo test bench mutation
 setup:
 	bash scripts/setup.sh
 setup-dev:
@@ -11,3 +11,5 @@ demo: setup
 	$(VENV)/bin/darl demo
 test: setup-dev
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+mutation: setup-dev  # mutation score of the pure core, module by module (minutes; docs/testing.md)
+	nice -n 10 $(VENV)/bin/python scripts/mutation.py
