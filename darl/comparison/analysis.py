@@ -1,0 +1,186 @@
+"""The numbers of a comparison, from the files its runs and evaluations wrote.
+
+Per run (arm x seed): held-out Pass@1 and pass@k of the final policy, the per-problem pass rates (for pairing), the
+learning curve (held-out Pass@1 against rollouts spent, proxy-scoring rollouts included for arms that use levels),
+gradient yield (share of rollout groups with non-zero reward variance, from `train/zero_variance_share`), the
+rollouts actually spent, why each stage ended, and training-health warnings.
+
+Per arm: mean over seeds with a 95% t-interval across seeds (the seed-to-seed spread is what "reliably" is about;
+with 3 seeds the t quantile is 4.3, so the interval is wide unless seeds agree).
+
+Against the baseline arm, paired by seed and problem: for seed s, d_s = mean over problems of (rate of the arm at s -
+rate of the baseline at s). Reported: mean of d_s with its t-interval across seeds, and the problem-level interval
+of the per-problem differences averaged over seeds (pairing by problem removes problem difficulty from the error; it
+does not include the seed spread, so the seed interval is the one the verdict uses when there are >= 2 seeds).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from darl.comparison.arms import ArmPlan
+from darl.comparison.runner import BENCHMARK, curve_points, eval_dir, run_dir
+from darl.comparison.spec import ComparisonSpec
+
+
+def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float | None, float | None]:
+    """(mean, low, high) of the mean of `values` with Student's t; low/high None for fewer than 2 values."""
+    from scipy.stats import t
+
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, None, None
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    half = t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def normal_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float | None, float | None]:
+    from statistics import NormalDist
+
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, None, None
+    se = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    return mean, mean - z * se, mean + z * se
+
+
+@dataclass
+class RunResult:
+    arm: str
+    seed: int
+    trained: bool
+    final: dict[str, float] | None = None  # pass@1, pass@<k>
+    rates: dict[str, float] | None = None  # problem id -> pass rate of the final policy
+    curve: list[dict[str, float]] = field(default_factory=list)  # step, rollouts, pass@1, pass@<k>
+    gradient_yield: float | None = None
+    zero_variance_share: float | None = None
+    zero_variance_max: float | None = None
+    rollouts_spent: int | None = None
+    budget: int = 0
+    scoring_rollouts: int = 0
+    stages: list[dict[str, Any]] = field(default_factory=list)
+    health: list[dict[str, Any]] = field(default_factory=list)
+    reward_start: float | None = None
+    reward_end: float | None = None
+
+
+def read_eval(path: Path) -> tuple[dict[str, float], dict[str, float]] | None:
+    """(pass@1 and pass@k, per-problem pass rates) of a complete held-out evaluation; None when absent."""
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    if not data.get("complete"):
+        return None
+    bench = data["benchmarks"][BENCHMARK]
+    numbers = {"pass@1": bench["pass@1"]["mean"], **{f"pass@{k}": v for k, v in bench["pass@k"].items() if k != "1"}}
+    rates = {pid: c["passes"] / c["n"] for pid, c in bench["per_problem"].items()}
+    return numbers, rates
+
+
+def collect_run(spec: ComparisonSpec, out: Path, plan: ArmPlan, start: dict[str, float] | None) -> RunResult:
+    from darl.comparison.runner import is_trained
+    from darl.training.health import check_health
+    from darl.training.metrics import read_jsonl
+
+    folder = run_dir(out, plan.arm, plan.seed)
+    result = RunResult(plan.arm, plan.seed, is_trained(folder, plan), budget=plan.training_budget,
+                       scoring_rollouts=plan.scoring_rollouts)
+    if not result.trained:
+        return result
+    records = [r for r in read_jsonl(folder / "metrics.jsonl") if "train/zero_variance_share" in r]
+    if records:
+        zv = [float(r["train/zero_variance_share"]) for r in records]
+        result.zero_variance_share = sum(zv) / len(zv)
+        result.zero_variance_max = max(zv)
+        result.gradient_yield = 1 - result.zero_variance_share
+        rewards = [float(r["train/reward"]) for r in records if isinstance(r.get("train/reward"), (int, float))]
+        if rewards:
+            head = rewards[:3]
+            tail = rewards[-3:]
+            result.reward_start, result.reward_end = sum(head) / len(head), sum(tail) / len(tail)
+    spent = 0
+    for i, (stage, per_step) in enumerate(zip(plan.recipe.stages, plan.rollouts_per_step)):
+        from darl.training.stages import stage_dir
+
+        manifest = json.loads((stage_dir(folder, i + 1, stage.name) / "manifest.json").read_text())
+        spent += manifest["end_step"] * per_step
+        result.stages.append({"name": stage.name, "steps": manifest["end_step"], "max_steps": plan.steps[i],
+                              "ended_because": manifest["ended_because"]})
+    result.rollouts_spent = spent
+    base_x = plan.scoring_rollouts
+    if start is not None:
+        result.curve.append({"step": 0, "rollouts": base_x, **start})
+    for point in curve_points(out, plan, spec.eval.curve_every_steps):
+        got = read_eval(eval_dir(out, plan.arm, plan.seed, point.step) / "eval.json")
+        if got is not None:
+            result.curve.append({"step": point.step, "rollouts": base_x + point.rollouts, **got[0]})
+            result.final, result.rates = got  # points are in step order: the last one is the final policy
+    heldout = [(int(c["step"]), c["pass@1"]) for c in result.curve]
+    result.health = [w.to_dict() for w in check_health(read_jsonl(folder / "metrics.jsonl"), heldout or None)]
+    return result
+
+
+def summarize(spec: ComparisonSpec, out: Path, all_plans: Sequence[ArmPlan]) -> dict[str, Any]:
+    """Everything the report shows, as one JSON-ready mapping."""
+    out = Path(out)
+    start_eval = read_eval(out / "eval" / "start" / "eval.json")
+    start = start_eval[0] if start_eval else None
+    runs = [collect_run(spec, out, p, start) for p in all_plans]
+    metric_names = ["pass@1"] + [f"pass@{k}" for k in spec.eval.ks if k != 1]
+    arms: dict[str, Any] = {}
+    for arm in spec.arms:
+        mine = [r for r in runs if r.arm == arm.name and r.final is not None]
+        entry: dict[str, Any] = {"seeds_done": [r.seed for r in mine], "seeds_planned": list(spec.seeds)}
+        for metric in metric_names:
+            values = [r.final[metric] for r in mine if metric in r.final]
+            if values:
+                mean, lo, hi = t_interval(values)
+                entry[metric] = {"mean": mean, "low": lo, "high": hi, "per_seed": values}
+        for key in ("gradient_yield", "zero_variance_share", "zero_variance_max", "rollouts_spent"):
+            values = [getattr(r, key) for r in mine if getattr(r, key) is not None]
+            entry[key] = sum(values) / len(values) if values else None
+        if start is not None and mine:
+            gains = [r.final["pass@1"] - start["pass@1"] for r in mine]
+            mean, lo, hi = t_interval(gains)
+            entry["gain_vs_start"] = {"mean": mean, "low": lo, "high": hi, "per_seed": gains}
+        arms[arm.name] = entry
+    base = {r.seed: r for r in runs if r.arm == spec.baseline and r.rates is not None}
+    paired: dict[str, Any] = {}
+    for arm in spec.arms:
+        if arm.name == spec.baseline:
+            continue
+        mine = {r.seed: r for r in runs if r.arm == arm.name and r.rates is not None}
+        seeds = sorted(set(mine) & set(base))
+        if not seeds:
+            continue
+        problems = sorted(set.intersection(*(set(mine[s].rates) & set(base[s].rates) for s in seeds)))
+        per_seed = [sum(mine[s].rates[p] - base[s].rates[p] for p in problems) / len(problems) for s in seeds]
+        per_problem = [sum(mine[s].rates[p] - base[s].rates[p] for s in seeds) / len(seeds) for p in problems]
+        mean, lo, hi = t_interval(per_seed)
+        _, plo, phi = normal_interval(per_problem)
+        paired[arm.name] = {"seeds": seeds, "problems": len(problems), "mean": mean, "low": lo, "high": hi,
+                            "per_seed": per_seed, "problem_low": plo, "problem_high": phi,
+                            "verdict": verdict(lo, hi) if len(seeds) >= 2 else verdict(plo, phi)}
+    return {"name": spec.name, "baseline": spec.baseline, "start": start, "metrics": metric_names,
+            "heldout_problems": len(start_eval[1]) if start_eval else None,
+            "budget": spec.budget.model_dump(), "eval": spec.eval.model_dump(), "arms": arms, "paired": paired,
+            "runs": [r.__dict__ | {"rates": None} for r in runs]}
+
+
+def verdict(low: float | None, high: float | None) -> str:
+    """'better' / 'worse' when the interval excludes 0, else 'within noise' (None bounds: 'no interval')."""
+    if low is None or high is None:
+        return "no interval"
+    if low > 0:
+        return "better"
+    if high < 0:
+        return "worse"
+    return "within noise"
