@@ -13,6 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from darl.cli.main import app
+from darl.errors import InputError
+from darl.generation.vllm_backend import engine_args_from_options, engine_kwargs
 
 
 @app.command("eval")
@@ -44,6 +46,16 @@ def eval_command(
     batch_problems: int = typer.Option(8, "--batch-problems", help="Problems per generation call (and per resume "
                                        "checkpoint)."),
     dtype: Optional[str] = typer.Option(None, help="Model dtype (float32, bfloat16, ...); default per device."),
+    tensor_parallel_size: Optional[int] = typer.Option(None, "--tensor-parallel-size", help="vLLM: GPUs the model "
+                                                       "is split over (tensor parallel)."),
+    max_model_len: Optional[int] = typer.Option(None, "--max-model-len", help="vLLM: context length (prompt + "
+                                                "response) the engine reserves KV cache for; default: the model's "
+                                                "own maximum. At least the prompt plus --max-tokens."),
+    gpu_memory_utilization: Optional[float] = typer.Option(None, "--gpu-memory-utilization", help="vLLM: share of "
+                                                           "each GPU's memory the engine may use."),
+    engine_arg: Optional[list[str]] = typer.Option(None, "--engine-arg", help="vLLM: any vllm.LLM argument as "
+                                                   "KEY=VALUE, VALUE read as JSON (e.g. pipeline_parallel_size=2); "
+                                                   "repeatable."),
 ) -> None:
     """Evaluate MODEL: n samples per problem, Pass@1 = mean correctness with its standard error, unbiased pass@k."""
     from darl.evaluation.backend import open_generator
@@ -64,7 +76,13 @@ def eval_command(
         console.print(f"[bold]{name}[/]: {len(problems)} problems x {settings.samples_for(name)} samples"
                       + (f"  {applied}" if applied else ""))
     console.print(f"loading [bold]{model}[/] ...")
-    generator = open_generator(model, backend, batch_size=batch_size, dtype=dtype, seed=seed)
+    engine = engine_args_from_options(tensor_parallel_size, max_model_len, gpu_memory_utilization, engine_arg)
+    scoped = [a for a in engine if a.model is not None]
+    if scoped:
+        raise InputError(f"--engine-arg {scoped[0].model}:{scoped[0].key}=...: darl eval has one model, so no "
+                         f"NAME: prefix", field="--engine-arg", hint="write KEY=VALUE")
+    generator = open_generator(model, backend, batch_size=batch_size, dtype=dtype, seed=seed,
+                               engine_args=engine_kwargs(engine))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("problems"),
                TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress:

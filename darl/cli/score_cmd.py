@@ -13,6 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from darl.cli.main import app
+from darl.errors import InputError
+from darl.generation.vllm_backend import engine_args_from_options, engine_kwargs
 
 
 class _SamplesRate(ProgressColumn):
@@ -40,6 +42,15 @@ def score_command(
     batch_problems: int = typer.Option(8, help="Problems per generation call and per committed batch."),
     batch_size: int = typer.Option(32, help="Rows (problem x sample) per forward batch (transformers back end)."),
     backend: str = typer.Option("transformers", help="'transformers' (CPU or GPU) or 'vllm' (GPU)."),
+    tensor_parallel_size: Optional[int] = typer.Option(None, "--tensor-parallel-size", help="vLLM: GPUs per "
+                                                       "model (tensor parallel)."),
+    max_model_len: Optional[int] = typer.Option(None, "--max-model-len", help="vLLM: context length (prompt + "
+                                                "response) the engine reserves KV cache for."),
+    gpu_memory_utilization: Optional[float] = typer.Option(None, "--gpu-memory-utilization", help="vLLM: share "
+                                                           "of each GPU's memory the engine may use."),
+    engine_arg: Optional[List[str]] = typer.Option(None, "--engine-arg", help="vLLM: any vllm.LLM argument as "
+                                                   "KEY=VALUE (VALUE read as JSON, e.g. pipeline_parallel_size=2), "
+                                                   "or NAME:KEY=VALUE for model NAME only (repeatable)."),
     device: Optional[str] = typer.Option(None, help="Device for the transformers back end (default: cuda if "
                                          "present, else cpu)."),
     dtype: Optional[str] = typer.Option(None, help="float32, bfloat16 or float16 (default: bf16 on GPU, fp32 on "
@@ -63,6 +74,8 @@ def score_command(
 
     specs = tuple(ModelSpec.parse(m, backend=backend, batch_size=batch_size, dtype=dtype, device=device)
                   for m in model)
+    specs = _with_engine_args(specs, backend, engine_args_from_options(
+        tensor_parallel_size, max_model_len, gpu_memory_utilization, engine_arg))
     job = ScoreJob(problems_path=str(problems), models=specs, k=k, temperature=temperature, top_p=top_p,
                    max_new_tokens=max_new_tokens, seed=seed, batch_problems=batch_problems,
                    shard=Shard.parse(shard), keep_responses=keep_responses)
@@ -101,6 +114,23 @@ def score_command(
     elif result.complete:
         console.print(f"shard {job.shard.index}/{job.shard.count} complete; when all are, run "
                       f"`darl score-merge {output}`")
+
+
+def _with_engine_args(specs: tuple, backend: str, args: list) -> tuple:
+    """Each model spec with the vLLM engine arguments meant for it; an argument naming no model is an error."""
+    import dataclasses
+
+    if not args:
+        return specs
+    if backend != "vllm":
+        raise InputError("vLLM engine options were given, but the back end is not vLLM", field="--engine-arg",
+                         hint="add --backend vllm, or drop the vLLM options")
+    names = {s.name for s in specs}
+    unknown = sorted({a.model for a in args if a.model is not None and a.model not in names})
+    if unknown:
+        raise InputError(f"--engine-arg names model(s) {unknown}, which are not among {sorted(names)}",
+                         field="--engine-arg", hint="write NAME:KEY=VALUE with a NAME from --model NAME=PATH")
+    return tuple(dataclasses.replace(s, engine_args=engine_kwargs(args, s.name)) for s in specs)
 
 
 @app.command("score-merge")

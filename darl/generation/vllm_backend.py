@@ -6,29 +6,89 @@ here and passed as token ids, so vLLM adds no second BOS), exactly the given tem
 repetition penalty, whatever the model's generation config says), `n` samples per conversation, `num_tokens` =
 generated token ids (the end token included), `truncated` = vLLM's finish reason 'length'. With `params.seed` set,
 conversation i gets the per-request seed `seed + i`, which makes a call reproducible independent of batching.
+
+Engine settings (`tensor_parallel_size`, `pipeline_parallel_size`, `max_model_len`, `gpu_memory_utilization`, or
+any other `vllm.LLM` / `EngineArgs` keyword) reach the engine unchanged. On the command line they are
+`--engine-arg KEY=VALUE` (VALUE read as JSON when it parses, else as text; `NAME:KEY=VALUE` for one `darl score`
+model only), parsed here by `parse_engine_arg` so `darl score` and `darl eval` spell them the same way.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from darl.errors import InputError
 from darl.generation.base import Completion, Messages, SamplingParams
 from darl.generation.loading import check_model_source, source_fingerprint
+
+# Set by darl from its own options (the model path, --dtype, --seed); an engine argument may not set them twice.
+RESERVED_ENGINE_KEYS = ("model", "dtype", "seed")
+
+
+@dataclass(frozen=True)
+class EngineArg:
+    """One `vllm.LLM` keyword argument from the command line; `model` = the `darl score` model NAME it is for
+    (None: every model)."""
+
+    key: str
+    value: Any
+    model: str | None = None
+
+
+def parse_engine_arg(text: str, field: str = "--engine-arg") -> EngineArg:
+    """`KEY=VALUE` or `NAME:KEY=VALUE`. VALUE is JSON when it parses (`8`, `0.9`, `true`, `{"a": 1}`), else the
+    text itself (`fp8`), so numbers and mappings reach vLLM with their types."""
+    head, sep, raw = text.partition("=")
+    model, _, key = head.rpartition(":")
+    key, model = key.strip(), model.strip() or None
+    if not sep or not key.isidentifier():
+        raise InputError(f"bad engine argument {text!r}", field=field,
+                         hint="write KEY=VALUE (e.g. tensor_parallel_size=8) or NAME:KEY=VALUE for one model")
+    if key in RESERVED_ENGINE_KEYS:
+        raise InputError(f"engine argument {key!r} is set by darl", field=field,
+                         hint="use the model argument, --dtype or --seed instead")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return EngineArg(key, value, model)
+
+
+def engine_kwargs(args: Sequence[EngineArg], model: str | None = None) -> dict[str, Any]:
+    """The keyword arguments for `model`: arguments for every model first, then the ones named for this model
+    (which win); a later argument of the same key wins over an earlier one."""
+    out = {a.key: a.value for a in args if a.model is None}
+    out.update({a.key: a.value for a in args if a.model is not None and a.model == model})
+    return out
+
+
+def engine_args_from_options(tensor_parallel_size: int | None = None, max_model_len: int | None = None,
+                             gpu_memory_utilization: float | None = None,
+                             engine_arg: Sequence[str] | None = None) -> list[EngineArg]:
+    """The command line's vLLM options as one list: the named options first (they apply to every model), then each
+    `--engine-arg` (which can override them, or name one model)."""
+    named = {"tensor_parallel_size": tensor_parallel_size, "max_model_len": max_model_len,
+             "gpu_memory_utilization": gpu_memory_utilization}
+    out = [EngineArg(k, v) for k, v in named.items() if v is not None]
+    return out + [parse_engine_arg(t) for t in engine_arg or ()]
 
 
 class VLLMGenerator:
     """`model`: a folder or Hub id. `engine_args` go to `vllm.LLM` unchanged (for example
-    `gpu_memory_utilization`, `tensor_parallel_size`, `max_model_len`)."""
+    `gpu_memory_utilization`, `tensor_parallel_size`, `pipeline_parallel_size`, `max_model_len`)."""
 
     def __init__(self, model: str | Path, *, dtype: str = "auto", seed: int = 0, name: str | None = None,
                  **engine_args: Any) -> None:
         check_model_source(model)
+        reserved = sorted(set(engine_args) & set(RESERVED_ENGINE_KEYS))
+        if reserved:
+            raise InputError(f"engine argument(s) {reserved} are set by darl", field="engine_args")
         try:
             import vllm
         except ImportError:
-            from darl.errors import InputError
-
             raise InputError("the vLLM back end needs the 'vllm' package and a CUDA GPU",
                              hint="pip install 'darl[vllm]', or use the transformers back end") from None
         self._vllm = vllm

@@ -20,7 +20,8 @@ Backend = Literal["transformers", "vllm"]
 @dataclass(frozen=True)
 class ModelSpec:
     """One proxy model. `name` labels its rows (and is what a levels config names in its roles); `path` is a
-    folder, a `.gguf` file or a Hub id."""
+    folder, a `.gguf` file or a Hub id. `engine_args`: keyword arguments for `vllm.LLM` (tensor_parallel_size, ...;
+    vllm back end only); they change speed and memory, not the job, so resuming with others is allowed."""
 
     name: str
     path: str
@@ -28,6 +29,7 @@ class ModelSpec:
     batch_size: int = 32
     dtype: str | None = None
     device: str | None = None
+    engine_args: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @classmethod
     def parse(cls, text: str, **defaults: Any) -> ModelSpec:

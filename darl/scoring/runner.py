@@ -61,7 +61,7 @@ def default_generator_factory(spec: ModelSpec) -> Generator:
     if spec.backend == "vllm":
         from darl.generation.vllm_backend import VLLMGenerator
 
-        return VLLMGenerator(spec.path, name=spec.name, dtype=spec.dtype or "auto")
+        return VLLMGenerator(spec.path, name=spec.name, dtype=spec.dtype or "auto", **spec.engine_args)
     from darl.generation.transformers_backend import TransformersGenerator
 
     return TransformersGenerator(spec.path, name=spec.name, device=spec.device, dtype=spec.dtype,
