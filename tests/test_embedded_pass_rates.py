@@ -9,17 +9,48 @@ from __future__ import annotations
 
 import pytest
 
-from darl.embedded.calibrate import family_report, paper_levels
+from darl.embedded.calibrate import family_report, level_counts
+from darl.records import CodeTests, IOTest, Problem
 
 
-def test_paper_levels_rules():
-    import random
+def _paper_grid() -> tuple[list[Problem], dict[str, list[float]]]:
+    """Every combination of pass rates 0, 0.25, 1 for small/medium/large and 0, 0.5 for filter, in both domains,
+    plus one math problem the large model solves (19 solved math problems survive the filter: 19 x 0.5 = 9.5)."""
+    import itertools
 
-    rng = random.Random(0)
-    assert paper_levels(0.5, 0.5, 1.0, "code", rng) >= {1, 2}
-    assert 1 not in paper_levels(0.0, 1.0, 1.0, "math", rng) and 2 in paper_levels(0.0, 1.0, 1.0, "math", rng)
-    assert paper_levels(1.0, 1.0, 0.0, "math", rng) == {3}
-    assert 2 not in paper_levels(0.0, 0.0, 0.0, "math", rng)
+    problems, rates = [], {"small": [], "medium": [], "large": [], "filter": []}
+    combos = list(itertools.product((0.0, 0.25, 1.0), (0.0, 0.25, 1.0), (0.0, 0.25, 1.0), (0.0, 0.5)))
+    for domain in ("math", "code"):
+        for i, combo in enumerate(combos + ([(1.0, 1.0, 1.0, 1.0)] if domain == "math" else [])):
+            extra = {"answer": "1"} if domain == "math" else {"tests": CodeTests(io=(IOTest("", "1"),))}
+            problems.append(Problem(id=f"{domain}-{i}", domain=domain, prompt="p", **extra))
+            for role, value in zip(("small", "medium", "large", "filter"), combo):
+                rates[role].append(value)
+    return problems, rates
+
+
+def test_level_counts_are_the_levels_package_on_the_paper_rules():
+    """calibrate's level counts against a direct reading of method.md section 4 (levels overlap; Level 3 = every
+    problem the large model never solves plus round(share x count) of those it solves: math 0.5, code 0.1)."""
+    problems, rates = _paper_grid()
+    got = level_counts(problems, rates, seed=0)
+    for domain, share in (("math", 0.5), ("code", 0.1)):
+        alive = [i for i, p in enumerate(problems) if p.domain == domain and rates["filter"][i] > 0]
+        s = {i: rates["small"][i] for i in alive}
+        m = {i: rates["medium"][i] for i in alive}
+        level1 = sum(0 < s[i] < 1 for i in alive)
+        level2 = sum((s[i] == 0 and m[i] == 1) or (s[i] == 0 and 0 < m[i] < 1) or (0 < s[i] < 1 and 0 < m[i] < 1)
+                     for i in alive)
+        unsolved = sum(rates["large"][i] == 0 for i in alive)
+        solved = len(alive) - unsolved
+        counts, dropped = got[domain]
+        assert dropped == sum(p.domain == domain for p in problems) - len(alive)
+        assert counts == {1: level1, 2: level2, 3: unsolved + round(share * solved)}, domain
+    assert got["math"][0][3] == 9 + 10 and got["code"][0][3] == 9 + 2  # 19 x 0.5 -> 10, 18 x 0.1 -> 2
+    # the same pass rates give the same levels (the keep share is seeded), and without a filter role nothing drops
+    assert level_counts(problems, rates, seed=0) == got
+    no_filter = level_counts(problems, {r: v for r, v in rates.items() if r != "filter"})
+    assert no_filter["math"][1] == 0 and no_filter["math"][0][1] == 2 * got["math"][0][1]
 
 
 @pytest.mark.slow

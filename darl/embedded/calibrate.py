@@ -9,9 +9,8 @@ This is the family's self-check (what `darl bootstrap` promises: the small model
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from darl.records import Problem
 
@@ -33,18 +32,32 @@ def pass_rates(model_path, problems: Sequence[Problem], verifier, k: int = 8, te
     return [sum(v.passed for v in verdicts[i * k:(i + 1) * k]) / k for i in range(len(problems))]
 
 
-def paper_levels(p_small: float, p_medium: float, p_large: float, domain: str, rng: random.Random) -> set[int]:
-    """The levels of one problem by method.md section 4 (levels overlap). Level 3 keeps every problem the large
-    model never solves and a seeded random share (math 50%, code 10%) of those it does."""
-    levels = set()
-    if 0 < p_small < 1:
-        levels.add(1)
-    if (p_small == 0 and p_medium == 1) or (p_small == 0 and 0 < p_medium < 1) or (0 < p_small < 1 and 0 < p_medium < 1):
-        levels.add(2)
-    keep_share = 0.5 if domain == "math" else 0.1
-    if p_large == 0 or rng.random() < keep_share:
-        levels.add(3)
-    return levels
+def level_counts(problems: Sequence[Problem], rates: Mapping[str, Sequence[float]], seed: int = 0
+                 ) -> dict[str, tuple[dict[int, int], int]]:
+    """Per domain, how many problems land in each level and how many the filter role drops, by the project's own
+    level rules (`darl.levels` with the paper's defaults, method.md section 4: overlapping levels, the exact seeded
+    Level-3 keep share), so this self-check measures what `darl levels` would build from the same pass rates.
+
+    `rates` maps role -> pass rate per problem (aligned with `problems`); without a 'filter' role nothing is dropped.
+    """
+    from darl.levels.assign import assign_levels
+    from darl.levels.config import ROLES, build_config
+
+    roles = [role for role in ROLES if role in rates]
+    config = build_config({"roles": {role: role for role in roles}, "seed": seed,
+                           **({} if "filter" in rates else {"drop": None})}, source="darl.embedded.calibrate")
+    rows = [{"problem_id": p.id, "domain": p.domain, "model": role, "pass_rate": rates[role][i]}
+            for i, p in enumerate(problems) for role in roles]
+    assignment = assign_levels(rows, config)
+    out: dict[str, tuple[dict[int, int], int]] = {}
+    for domain in sorted({p.domain for p in problems}):
+        counts = {number: 0 for number in range(1, len(assignment.level_names) + 1)}
+        for kept in assignment.kept:
+            if kept.domain == domain:
+                for number in kept.levels:
+                    counts[number] += 1
+        out[domain] = (counts, sum(d.domain == domain for d in assignment.dropped))
+    return out
 
 
 @dataclass(frozen=True)
@@ -70,20 +83,12 @@ def family_report(family, problems: Sequence[Problem], k: int = 8, temperature: 
     with Verifier() as verifier:
         rates = {role: pass_rates(family.path(role), problems, verifier, k, temperature, max_new_tokens, seed)
                  for role in roles}
+    levels = level_counts(problems, rates, seed)
     reports = []
     for domain in ("math", "code"):
         idx = [i for i, p in enumerate(problems) if p.domain == domain]
         if not idx:
             continue
-        rng = random.Random(f"levels:{domain}:{seed}")
-        counts = {1: 0, 2: 0, 3: 0}
-        dropped = 0
-        for i in idx:
-            if "filter" in rates and rates["filter"][i] == 0:
-                dropped += 1
-                continue
-            for level in paper_levels(rates["small"][i], rates["medium"][i], rates["large"][i], domain, rng):
-                counts[level] += 1
         by_level: dict[str, dict[int, float]] = {}
         for role in roles:
             by_level[role] = {}
@@ -95,8 +100,8 @@ def family_report(family, problems: Sequence[Problem], k: int = 8, temperature: 
             problems=len(idx),
             mean_pass={role: round(sum(rates[role][i] for i in idx) / len(idx), 3) for role in roles},
             small_strictly_between=round(sum(0 < rates["small"][i] < 1 for i in idx) / len(idx), 3),
-            level_counts=counts,
-            dropped_by_filter=dropped,
+            level_counts=levels[domain][0],
+            dropped_by_filter=levels[domain][1],
             mean_pass_by_level=by_level,
         ))
     return reports
