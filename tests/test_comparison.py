@@ -131,9 +131,9 @@ def tiny_levels(tmp_path_factory, embedded_family):
     """Suite train problems with stand-in levels (generator level 1 -> level 2, 2 -> level 3), no scoring needed."""
     root = tmp_path_factory.mktemp("compare")
     rows = []
-    for p in embedded_family.problems("train"):
-        if p.domain == "math" and p.metadata["level"] in (1, 2) and len(rows) < 60:
-            rows.append({**p.to_row(), "levels": [p.metadata["level"] + 1]})
+    for level in (1, 2):
+        mine = [p for p in embedded_family.problems("train") if p.domain == "math" and p.metadata["level"] == level]
+        rows += [{**p.to_row(), "levels": [level + 1]} for p in mine[:30]]
     pq.write_table(pa.Table.from_pylist(rows), root / "levels.parquet")
     return root
 
