@@ -4,7 +4,10 @@ reason step by step and put the final answer in \\boxed{}; for code: answer with
 
 from __future__ import annotations
 
+from typing import Any
+
 from darl.records import Problem
+from darl.verifiers.extract import THINK_CLOSE, THINK_OPEN
 
 MATH_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
 CODE_STDIN_INSTRUCTION = (
@@ -30,3 +33,32 @@ def user_message(problem: Problem) -> str:
 def chat_messages(problem: Problem) -> list[dict[str, str]]:
     """Conversational prompt in the format TRL and `tokenizer.apply_chat_template` take."""
     return [{"role": "user", "content": user_message(problem)}]
+
+
+_PROBE = [{"role": "user", "content": "darl probe: does the prompt open a thought?"}]
+
+
+def prompt_opens_thinking(tokenizer: Any) -> bool:
+    """Whether the tokenizer's chat template opens a thinking block in the prompt itself, so that completions start
+    inside the thought and never contain `<think>` (DeepSeek-R1 and its Distill models end the generation prompt with
+    `<think>\\n`; Qwen3 with thinking off renders an empty closed block, which is not an open one).
+
+    How: render a one-message conversation with `add_generation_prompt=True` and look at what the generation prompt
+    adds (the rendering without it is normally a prefix; otherwise the whole text counts): it opens a thought when its
+    last `<think>` comes after its last `</think>`. A tokenizer without a chat template opens nothing. The verifiers
+    take what this returns as their `thinking` flag (darl.verifiers.extract)."""
+    if not getattr(tokenizer, "chat_template", None):
+        return False
+    with_prompt = tokenizer.apply_chat_template(_PROBE, add_generation_prompt=True, tokenize=False)
+    without = tokenizer.apply_chat_template(_PROBE, add_generation_prompt=False, tokenize=False)
+    added = with_prompt[len(without):] if with_prompt.startswith(without) else with_prompt
+    return added.rfind(THINK_OPEN) > added.rfind(THINK_CLOSE)
+
+
+def generator_opens_thinking(generator: Any) -> bool:
+    """`prompt_opens_thinking` for a generation back end: its `tokenizer` when it has one (the transformers and vLLM
+    back ends do), else its own `thinking` attribute (a scripted fake), else False."""
+    tokenizer = getattr(generator, "tokenizer", None)
+    if tokenizer is not None:
+        return prompt_opens_thinking(tokenizer)
+    return bool(getattr(generator, "thinking", False))

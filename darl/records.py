@@ -175,13 +175,28 @@ class Problem:
 class Verdict:
     """The outcome of checking one response. `score` in [0, 1] (code: passed tests / all tests); `passed` is True
     only for a fully correct response (every test passed; the math answer matched); `error` is None or a short
-    reason such as 'no answer found', 'timeout', 'runtime error'."""
+    reason such as 'no answer found', 'timeout', 'runtime error'.
 
-    score: float
+    `score` None means *not graded*: the checker itself failed to run (an infrastructure failure such as a code
+    sandbox that cannot start; `error` says which), so the response is neither right nor wrong. Callers leave such
+    a sample out instead of counting it as 0: scoring drops it from K (and counts it in `infra_failures`), a GRPO
+    reward is None (TRL leaves it out of its group's mean and std and gives it no advantage), and evaluation leaves
+    it out of Pass@1."""
+
+    score: float | None
     passed: bool
     error: str | None = None
     tests_passed: int | None = None
     tests_total: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.score is None and self.passed:
+            raise ValueError("Verdict: an ungraded response (score None) cannot have passed")
+
+    @property
+    def graded(self) -> bool:
+        """False for an infrastructure failure (score None): the response was never checked."""
+        return self.score is not None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

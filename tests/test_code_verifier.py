@@ -319,7 +319,7 @@ def test_error_reasons(verifier):
     tests = CodeTests(io=(IOTest("1\n", "1\n"),))
     assert verifier.verify(code_problem(tests), "no code here, just words.").error == "syntax error"
     assert verifier.verify(code_problem(tests), "```cpp\nint main(){}\n```").error == "no code found"
-    assert verifier.verify(code_problem(tests), "<think>hmm").error == "no code found"
+    assert verifier.verify(code_problem(tests), "<think>hmm").error == "no final answer (thinking not closed)"
     # the memory limit: tests/test_sandbox_limits.py (an allocation that fits without the limit and fails with it)
     bad = CodeTests(io=(IOTest("not json", "1", "functional"), IOTest("1", "1", "functional")), func_name="f")
     verdict = verifier.verify(code_problem(bad), fenced("def f(x):\n    return x\n"))

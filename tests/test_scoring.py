@@ -230,10 +230,10 @@ def test_verification_overlaps_generation(tmp_path):
             return out
 
     class SlowVerifier(Verifier):
-        def verify_batch(self, problems, responses):
+        def verify_batch(self, problems, responses, thinking=False):
             start = time.monotonic()
             time.sleep(0.15)
-            out = super().verify_batch(problems, responses)
+            out = super().verify_batch(problems, responses, thinking=thinking)
             events.append(("verify", start, time.monotonic()))
             return out
 
@@ -255,7 +255,7 @@ def test_each_distinct_response_is_verified_once():
     seen = []
 
     class Counting:
-        def verify_batch(self, problems, responses):
+        def verify_batch(self, problems, responses, thinking=False):
             seen.extend(zip((p.id for p in problems), responses))
             return [Verdict(1.0 if r == "\\boxed{4}" else 0.0, r == "\\boxed{4}") for r in responses]
 

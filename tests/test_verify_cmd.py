@@ -133,10 +133,10 @@ def test_a_failing_verifier_call_is_reported_on_its_row():
     from darl.cli.verify_cmd import _grade
 
     class Flaky:
-        def verify_batch(self, problems, responses):
+        def verify_batch(self, problems, responses, thinking=False):
             raise RuntimeError("batch broke")
 
-        def verify(self, problem, response):
+        def verify(self, problem, response, thinking=False):
             if response == "boom":
                 raise RuntimeError("row broke")
             return "ok"

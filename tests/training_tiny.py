@@ -44,7 +44,7 @@ class DigitStandIn:
     and no group any variance. This stand-in (used only in tests) passes a response that contains the answer's last
     digit, which a random policy does now and then; the shipped code always uses darl.verifiers.Verifier."""
 
-    def verify_batch(self, problems, responses):
+    def verify_batch(self, problems, responses, thinking=False):
         from darl.records import Verdict
 
         return [Verdict(score=float(p.answer[-1] in r), passed=p.answer[-1] in r) for p, r in zip(problems, responses)]

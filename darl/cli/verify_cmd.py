@@ -1,7 +1,15 @@
 """`darl verify IN.jsonl -o OUT.jsonl`: grade any tool's responses with darl's verifiers.
 
-Output rows keep the input order and every input field, and add `score` (0..1), `passed` and `error` (null or a
-short reason). A row that cannot be graded (not JSON, missing field, bad tests) gets score 0, passed false and an
+Output rows keep the input order and every input field, and add `score` (0..1, or null when the checker itself
+could not run: an infrastructure failure such as a code sandbox that cannot start, which is not a 0), `passed` and
+`error` (null or a short reason).
+
+`--thinking` grades responses of a model whose prompt opened a `<think>` block (DeepSeek-R1-Distill's chat template
+ends the prompt with `<think>\\n`, so its responses never contain `<think>`): only text after `</think>` is the
+answer, and a response without `</think>` has none (score 0, error 'no final answer (thinking not closed)'). Off by
+default: then a response without thinking tags is graded whole.
+
+A row that cannot be graded (not JSON, missing field, bad tests) gets score 0, passed false and an
 error naming its line and field; the rest of the file is graded normally. Rows are graded in chunks and written as
 they finish, so `--resume` continues an interrupted run where its output file ends.
 """
@@ -54,16 +62,16 @@ def _failed_row(value: Any, line: int, message: str) -> dict[str, Any]:
     return out
 
 
-def _grade(verifier: Any, problems: list, responses: list[str]) -> list[Any]:
+def _grade(verifier: Any, problems: list, responses: list[str], thinking: bool = False) -> list[Any]:
     """Verdicts for a chunk; if the batch call itself fails (a verifier bug, not a wrong answer), each row is
     retried alone so that one bad row cannot sink the file: a row that still fails gets the reason as a string."""
     try:
-        return verifier.verify_batch(problems, responses)
+        return verifier.verify_batch(problems, responses, thinking=thinking)
     except Exception:  # noqa: BLE001 - isolate the failing row below; each failure is reported on its row
         verdicts: list[Any] = []
         for problem, response in zip(problems, responses):
             try:
-                verdicts.append(verifier.verify(problem, response))
+                verdicts.append(verifier.verify(problem, response, thinking=thinking))
             except Exception as exc:  # noqa: BLE001 - reported on the row, never swallowed
                 verdicts.append(f"verifier failed ({type(exc).__name__}: {str(exc)[:200]})")
         return verdicts
@@ -79,6 +87,11 @@ def verify_command(
     strict_isolation: bool = typer.Option(False, "--strict-isolation", help="Refuse to run code without "
                                           "bubblewrap instead of falling back to weaker isolation."),
     resume: bool = typer.Option(False, "--resume", help="Keep the rows already in OUT and grade the rest."),
+    thinking: bool = typer.Option(False, "--thinking/--no-thinking", help="The responses come from a model whose "
+                                  "prompt opened a <think> block (DeepSeek-R1-Distill chat templates end the prompt "
+                                  "with '<think>\\n'): only text after </think> is graded, and a response without "
+                                  "</think> has no answer (score 0). Default off: a response without thinking tags "
+                                  "is graded whole."),
 ) -> None:
     """Grade a JSON Lines file of responses; see docs/data.md for the row format."""
     import os
@@ -97,7 +110,7 @@ def verify_command(
     output.parent.mkdir(parents=True, exist_ok=True)
     n_workers = workers or os.cpu_count() or 1
     console = Console(stderr=True, soft_wrap=True)  # paths stay on one line, for copying
-    counts = {"rows": 0, "passed": 0, "malformed": 0, "score": 0.0}
+    counts = {"rows": 0, "passed": 0, "malformed": 0, "score": 0.0, "ungraded": 0}
 
     def math_verifier():
         from darl.verifiers.math import MathVerifier
@@ -136,7 +149,7 @@ def verify_command(
                 problems.append(problem)
                 responses.append(response)
                 where.append(i)
-            for i, verdict in zip(where, _grade(verifier, problems, responses)):
+            for i, verdict in zip(where, _grade(verifier, problems, responses, thinking)):
                 if isinstance(verdict, str):
                     results[i] = _failed_row(chunk[i][1], chunk[i][0], verdict)
                     malformed += 1
@@ -148,11 +161,18 @@ def verify_command(
                 out.write(json.dumps(result, ensure_ascii=False) + "\n")
                 counts["rows"] += 1
                 counts["passed"] += bool(result["passed"])
-                counts["score"] += float(result["score"])
+                if result["score"] is None:  # the checker could not run (infrastructure): not a 0
+                    counts["ungraded"] += 1
+                else:
+                    counts["score"] += float(result["score"])
             counts["malformed"] += malformed
             out.flush()
             progress.update(task, completed=start + len(chunk))
-    graded = counts["rows"]
+    graded = counts["rows"] - counts["ungraded"]
     mean = counts["score"] / graded if graded else 0.0
-    console.print(f"{graded} rows graded -> {output}: {counts['passed']} passed, mean score {mean:.3f}, "
-                  f"{counts['malformed']} malformed" + (f" ({done} kept from the earlier run)" if done else ""))
+    console.print(f"{counts['rows']} rows graded -> {output}: {counts['passed']} passed, mean score {mean:.3f}, "
+                  f"{counts['malformed']} malformed" + (f" ({done} kept from the earlier run)" if done else "")
+                  + (", thinking: only text after </think> graded" if thinking else ""))
+    if counts["ungraded"]:
+        console.print(f"[bold red]{counts['ungraded']} rows could not be graded (the checker failed to run, e.g. the "
+                      f"code sandbox): their score is null, not 0; fix the cause and grade those rows again.[/]")

@@ -12,6 +12,12 @@ What it writes into the output folder:
 Generation of the next batch overlaps with grading of the current one: the generator runs in a worker thread and
 grading stays in the main thread, because Math-Verify's timeouts use `signal.alarm`, which works only there.
 
+Thinking templates: when the model's chat template opens a `<think>` block in the prompt (DeepSeek-R1-Distill's
+does; `darl.prompting.generator_opens_thinking`), samples are graded with `thinking=True`: only text after
+`</think>` is an answer, and a sample cut off mid-thought has none. eval.json records it as `settings.thinking`.
+A sample the verifier could not grade (score None: an infrastructure failure such as a sandbox that cannot start)
+is left out of Pass@1 and pass@k and counted in the benchmark's `ungraded_samples`.
+
 Differs from the paper: the paper gives no standard errors and no breakdowns; the default maximum response length
 here is the paper's 32k tokens, which only a GPU back end can reach in reasonable time (set `max_new_tokens`).
 """
@@ -34,7 +40,7 @@ from darl.errors import InputError
 from darl.evaluation.passk import mean_correctness, mean_pass_at_k
 from darl.generation.base import Completion, Generator, SamplingParams
 from darl.jsonl import read_json_lines
-from darl.prompting import chat_messages
+from darl.prompting import chat_messages, generator_opens_thinking
 from darl.records import Problem, Verdict
 
 EVAL_FORMAT = "darl-eval/1"
@@ -102,7 +108,7 @@ class SampleRecord:
     response: str
     num_tokens: int
     truncated: bool
-    score: float
+    score: float | None  # None: not graded (the verifier could not run), see darl.records.Verdict
     passed: bool
     error: str | None = None
     tests_passed: int | None = None
@@ -112,7 +118,8 @@ class SampleRecord:
     def from_parts(cls, benchmark: str, problem_id: str, sample: int, completion: Completion,
                    verdict: Verdict) -> SampleRecord:
         return cls(benchmark=benchmark, problem_id=problem_id, sample=sample, response=completion.text,
-                   num_tokens=completion.num_tokens, truncated=completion.truncated, score=float(verdict.score),
+                   num_tokens=completion.num_tokens, truncated=completion.truncated,
+                   score=None if verdict.score is None else float(verdict.score),
                    passed=bool(verdict.passed), error=verdict.error, tests_passed=verdict.tests_passed,
                    tests_total=verdict.tests_total)
 
@@ -209,18 +216,23 @@ def summarize_benchmark(problems: Sequence[Problem], samples: Mapping[str, Seque
     missing = [p.id for p in problems if p.id not in samples]
     if missing:
         raise ValueError(f"summarize_benchmark: {len(missing)} problem(s) have no samples, e.g. {missing[:3]}")
-    correctness = [[1.0 if s["passed"] else 0.0 for s in samples[p.id]] for p in problems]
-    scores = [[float(s["score"]) for s in samples[p.id]] for p in problems]
+    # Ungraded samples (score None) are left out; a problem without any graded sample is left out of Pass@1.
+    graded = {p.id: [s for s in samples[p.id] if s.get("score") is not None] for p in problems}
+    correctness = [[1.0 if s["passed"] else 0.0 for s in graded[p.id]] for p in problems]
+    scores = [[float(s["score"]) for s in graded[p.id]] for p in problems]
     all_samples = [s for p in problems for s in samples[p.id]]
-    pass1 = mean_correctness(correctness)
+    pass1 = mean_correctness([c for c in correctness if c])
     counts = [(len(c), int(sum(c))) for c in correctness]
-    score = mean_correctness(scores)
+    score = mean_correctness([x for x in scores if x])
+    ungraded = len(all_samples) - sum(len(c) for c in correctness)
     result: dict[str, Any] = {
         "problems": len(problems),
         "n": n,
         "samples": len(all_samples),
         "pass@1": pass1.to_dict() if pass1 else None,
-        "pass@k": {str(k): mean_pass_at_k(counts, k) for k in ks},
+        # pass@k exists only when every problem kept k graded samples (else None; see ungraded_samples)
+        "pass@k": {str(k): mean_pass_at_k(counts, k) if all(c_n >= k for c_n, _ in counts) else None for k in ks},
+        "ungraded_samples": ungraded,
         "mean_score": score.mean if score else None,
         "truncation_rate": (sum(1 for s in all_samples if s["truncated"]) / len(all_samples)) if all_samples else None,
         "mean_response_tokens": (sum(int(s["num_tokens"]) for s in all_samples) / len(all_samples))
@@ -237,7 +249,7 @@ def summarize_benchmark(problems: Sequence[Problem], samples: Mapping[str, Seque
             continue
         table = {}
         for value in sorted(buckets, key=_natural_key):
-            stats = mean_correctness([correctness[i] for i in buckets[value]])
+            stats = mean_correctness([correctness[i] for i in buckets[value] if correctness[i]])
             table[value] = stats.to_dict() if stats else None
         result["breakdowns"][key] = table
     return result
@@ -246,7 +258,8 @@ def summarize_benchmark(problems: Sequence[Problem], samples: Mapping[str, Seque
 def flat_metrics(benchmarks: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
     """The namespaced scalar metrics of an evaluation (docs/metrics.md, section eval/), for metric sinks and tables:
     eval/<benchmark>/{pass@1, pass@1_stderr, pass@1_sampling_stderr, pass@<k>, mean_score, truncation_rate,
-    mean_response_tokens, problems, n}. Undefined values (a single problem's standard error) are left out."""
+    mean_response_tokens, problems, n, ungraded_samples}. Undefined values (a single problem's standard error) are
+    left out."""
     out: dict[str, float] = {}
     for name, bench in benchmarks.items():
         prefix = f"eval/{name}/"
@@ -255,7 +268,7 @@ def flat_metrics(benchmarks: Mapping[str, Mapping[str, Any]]) -> dict[str, float
                   "pass@1_sampling_stderr": p1.get("sampling_stderr"), "mean_score": bench.get("mean_score"),
                   "truncation_rate": bench.get("truncation_rate"),
                   "mean_response_tokens": bench.get("mean_response_tokens"), "problems": bench.get("problems"),
-                  "n": bench.get("n")}
+                  "n": bench.get("n"), "ungraded_samples": bench.get("ungraded_samples")}
         values.update({f"pass@{k}": v for k, v in (bench.get("pass@k") or {}).items() if k != "1"})
         out.update({prefix + key: float(v) for key, v in values.items() if v is not None})
     return out
@@ -317,7 +330,8 @@ def evaluate(generator: Generator, benchmarks: Mapping[str, Sequence[Problem]], 
     settings_record = {"temperature": settings.temperature, "top_p": settings.top_p,
                        "max_new_tokens": settings.max_new_tokens, "seed": settings.seed, "samples": samples_per,
                        "ks": {name: settings.ks_for(n) for name, n in samples_per.items()},
-                       "batch_problems": settings.batch_problems}
+                       "batch_problems": settings.batch_problems,
+                       "thinking": generator_opens_thinking(generator)}
     revision = getattr(generator, "revision", None)  # names the exact weights where the back end can tell
     data: dict[str, Any] = {"format": EVAL_FORMAT, "model": generator.name, "model_revision": revision,
                             "complete": False,
@@ -359,7 +373,7 @@ def evaluate(generator: Generator, benchmarks: Mapping[str, Sequence[Problem]], 
                 if on_progress:
                     on_progress(name, len(problems) - len(todo), len(problems))
                 _run_benchmark(generator, verifier, pool, name, todo, n, settings, samples_path, done,
-                               len(problems), on_progress)
+                               len(problems), on_progress, thinking=settings_record["thinking"])
                 per_problem = {p.id: done[(name, p.id)] for p in problems}
                 data["benchmarks"][name] = summarize_benchmark(problems, per_problem, n, settings.ks_for(n),
                                                                settings.breakdown_keys)
@@ -376,7 +390,7 @@ def evaluate(generator: Generator, benchmarks: Mapping[str, Sequence[Problem]], 
 
 def _run_benchmark(generator: Generator, verifier: Any, pool: ThreadPoolExecutor, name: str, todo: list[Problem],
                    n: int, settings: EvalSettings, samples_path: Path, done: dict[tuple[str, str], list[dict]],
-                   total: int, on_progress: ProgressCallback | None) -> None:
+                   total: int, on_progress: ProgressCallback | None, thinking: bool = False) -> None:
     batches = list(_batches(todo, settings.batch_problems))
 
     def generate(batch: list[Problem]) -> list[list[Completion]]:
@@ -398,7 +412,7 @@ def _run_benchmark(generator: Generator, verifier: Any, pool: ThreadPoolExecutor
         pending = pool.submit(generate, batches[index + 1]) if index + 1 < len(batches) else None
         flat_problems = [p for p in batch for _ in range(n)]
         flat_texts = [c.text for group in completions for c in group]
-        verdicts = verifier.verify_batch(flat_problems, flat_texts)
+        verdicts = verifier.verify_batch(flat_problems, flat_texts, thinking=thinking)
         for position, (problem, group) in enumerate(zip(batch, completions)):
             records = [SampleRecord.from_parts(name, problem.id, i, completion, verdicts[position * n + i])
                        for i, completion in enumerate(group)]

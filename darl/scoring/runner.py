@@ -7,6 +7,14 @@ batch i+1 while a verifier thread hands batch i to the verifier (in a child proc
 `verify_process`) and commits its rows — so the job runs at the speed of the slower side, normally generation;
 (3) each committed batch is durable (`store.ShardStore`), so a killed run restarts where it stopped.
 
+Thinking templates: each model's tokenizer is asked whether its chat template opens a `<think>` block in the prompt
+(`darl.prompting.generator_opens_thinking`); if so its samples are graded with `thinking=True` (only text after
+`</think>` is an answer) and its rows say `thinking = true`.
+
+Infrastructure failures: a sample the verifier could not grade (Verdict score None) is left out of its row's k and
+counted in `infra_failures`; a (problem, model) with no graded sample at all is not committed, so that a rerun of the
+same command tries it again (`ShardResult.ungraded_units` counts them).
+
 Differences from the paper: the paper does not say how it scored; K, the token budget and the batch size are
 our defaults. Models are scored one after another (one model in memory at a time).
 """
@@ -26,7 +34,7 @@ from typing import Any, Callable, Sequence
 import darl
 from darl.errors import InputError
 from darl.generation.base import Completion, Generator
-from darl.prompting import chat_messages
+from darl.prompting import chat_messages, generator_opens_thinking
 from darl.records import Problem, Verdict
 from darl.scoring.job import ModelSpec, ScoreJob
 from darl.scoring.store import ShardStore, file_sha256
@@ -44,6 +52,7 @@ class ProgressEvent:
     model: str
     units: int
     samples: int
+    ungraded_units: int = 0
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ class ShardResult:
     samples_new: int
     seconds: float
     complete: bool
+    ungraded_units: int = 0  # (problem, model) rows left uncommitted this run: no sample could be graded
 
 
 def default_generator_factory(spec: ModelSpec) -> Generator:
@@ -112,9 +122,10 @@ def _seed_offset(model: str, first_problem: str) -> int:
 
 
 def verify_unique(verifier: Verifier | ProcessVerifier, problems: Sequence[Problem],
-                  completions: Sequence[Sequence[Completion]]) -> list[Verdict]:
+                  completions: Sequence[Sequence[Completion]], thinking: bool = False) -> list[Verdict]:
     """Verdicts of every completion, flattened in order, checking each distinct (problem, text) once: samples of
-    one problem often repeat (short answers, low temperature), and a verdict depends only on the pair."""
+    one problem often repeat (short answers, low temperature), and a verdict depends only on the pair (and on
+    `thinking`, which is the same for every sample of one model)."""
     index: dict[tuple[int, str], int] = {}
     unique_problems: list[Problem] = []
     unique_texts: list[str] = []
@@ -127,7 +138,7 @@ def verify_unique(verifier: Verifier | ProcessVerifier, problems: Sequence[Probl
                 unique_problems.append(problem)
                 unique_texts.append(c.text)
             slots.append(index[key])
-    verdicts = verifier.verify_batch(unique_problems, unique_texts)
+    verdicts = verifier.verify_batch(unique_problems, unique_texts, thinking=thinking)
     return [verdicts[s] for s in slots]
 
 
@@ -140,7 +151,7 @@ class _VerifyThread:
         self.on_progress = on_progress
         self.inbox: queue.Queue[tuple | None] = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
-        self.units = self.samples = 0
+        self.units = self.samples = self.ungraded_units = 0
         self.thread = threading.Thread(target=self._loop, name="darl-score-verify", daemon=True)
         self.thread.start()
 
@@ -167,19 +178,25 @@ class _VerifyThread:
                 self.error = exc
 
     def _handle(self, problems: list[Problem], completions: list[list[Completion]], context: dict[str, Any]) -> None:
-        verdicts = iter(verify_unique(self.verifier, problems, completions))
+        verdicts = iter(verify_unique(self.verifier, problems, completions, bool(context["thinking"])))
         rows, samples = [], []
+        ungraded = 0
         for problem, cs in zip(problems, completions):
             vs = [next(verdicts) for _ in cs]
+            if not any(v.graded for v in vs):  # the verifier never ran: leave the row to a rerun, never a 0
+                ungraded += 1
+                continue
             rows.append(score_row(problem, cs, vs, context))
             if self.keep:
                 samples.extend(sample_rows(problem, context["model"], cs, vs))
-        self.store.commit(rows, samples if self.keep else None)
+        if rows:
+            self.store.commit(rows, samples if self.keep else None)
         n_samples = sum(len(cs) for cs in completions)
         self.units += len(rows)
         self.samples += n_samples
+        self.ungraded_units += ungraded
         if self.on_progress is not None:
-            self.on_progress(ProgressEvent(context["model"], len(rows), n_samples))
+            self.on_progress(ProgressEvent(context["model"], len(rows), n_samples, ungraded))
 
 
 def run_shard(
@@ -235,7 +252,7 @@ def run_shard(
             store.mark_done({"rows": len(rows), "models": [m.name for m in job.models],
                              "problems_in_shard": len(problems)})
         return ShardResult(store.dir, units_total, len(done), worker.units, worker.samples,
-                           time.monotonic() - started, complete)
+                           time.monotonic() - started, complete, worker.ungraded_units)
     finally:
         if own_verifier:
             verifier.close()
@@ -250,7 +267,8 @@ def _score_model(job: ScoreJob, spec: ModelSpec, pending: list[Problem], make_ge
                          f"({expected_revision} there, {revision} now)", field="--model",
                          hint="score the new weights into a new -o folder")
     context = {"model": spec.name, "model_path": spec.path, "model_revision": revision,
-               "temperature": job.temperature, "top_p": job.top_p, "max_new_tokens": job.max_new_tokens,
+               "thinking": generator_opens_thinking(generator), "temperature": job.temperature, "top_p": job.top_p,
+               "max_new_tokens": job.max_new_tokens,
                "seed": job.seed, "verifier": json.dumps(info, sort_keys=True), "darl_version": darl.__version__}
     try:
         for start in range(0, len(pending), job.batch_problems):

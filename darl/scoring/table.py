@@ -1,10 +1,16 @@
 """The scores table: one row per (problem, model), the input of `darl levels`.
 
 Columns (see docs/scoring.md): problem_id, domain, source, model, model_path, model_revision, k, passes, pass_rate,
-mean_score, mean_tokens, max_tokens, truncations, errors (JSON: verdict error -> count), temperature, top_p,
-max_new_tokens, seed, verifier (JSON: math-verify version, sandbox isolation), darl_version.
+mean_score, mean_tokens, max_tokens, truncations, infra_failures, errors (JSON: verdict error -> count), thinking,
+temperature, top_p, max_new_tokens, seed, verifier (JSON: math-verify version, sandbox isolation), darl_version.
 `pass_rate` = passes / k, where a sample passes only when fully correct (every code test); `mean_score` keeps
 code's partial credit (passed tests / all tests), so for math the two are equal.
+
+`k` counts the *graded* samples: a sample whose verifier could not run (an infrastructure failure, Verdict score
+None, e.g. a sandbox that cannot start) is left out of k, passes and mean_score and counted in `infra_failures`
+instead, so that a broken sandbox never reads as a hard problem. The generation columns (mean_tokens, max_tokens,
+truncations) cover every generated sample, graded or not (`generated_samples`). `thinking` records whether the
+model's chat template opened a `<think>` block in the prompt, so that only text after `</think>` was graded.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ SCORE_COLUMNS: dict[str, str] = {
     "problem_id": "string", "domain": "string", "source": "string",
     "model": "string", "model_path": "string", "model_revision": "string",
     "k": "int64", "passes": "int64", "pass_rate": "double", "mean_score": "double",
-    "mean_tokens": "double", "max_tokens": "int64", "truncations": "int64", "errors": "string",
-    "temperature": "double", "top_p": "double", "max_new_tokens": "int64", "seed": "int64",
+    "mean_tokens": "double", "max_tokens": "int64", "truncations": "int64", "infra_failures": "int64",
+    "errors": "string", "thinking": "bool", "temperature": "double", "top_p": "double", "max_new_tokens": "int64",
+    "seed": "int64",
     "verifier": "string", "darl_version": "string",
 }
 SAMPLE_COLUMNS: dict[str, str] = {
@@ -39,30 +46,79 @@ def arrow_schema(columns: dict[str, str]):
     return pa.schema([(name, types[kind]) for name, kind in columns.items()])
 
 
+# A model whose responses hit the token limit this often is scored on cut-off answers (a truncated response counts
+# as a failure, and a problem the filter model never solves is dropped): `truncation_warnings` says so, loudly.
+HIGH_TRUNCATION_RATE = 0.10
+
+
 def score_row(problem: Problem, completions: Sequence[Completion], verdicts: Sequence[Verdict],
               context: dict[str, Any]) -> dict[str, Any]:
-    """Aggregate one (problem, model)'s K samples. `context` holds the model and job columns."""
-    k = len(completions)
-    if k == 0 or len(verdicts) != k:
-        raise ValueError(f"problem {problem.id!r}: {k} completions but {len(verdicts)} verdicts")
-    passes = sum(v.passed for v in verdicts)
+    """Aggregate one (problem, model)'s samples. `context` holds the model and job columns. Ungraded samples
+    (Verdict score None) are left out of k, passes and mean_score and counted in infra_failures; a row needs at
+    least one graded sample (the runner leaves a row without any uncommitted, to be retried)."""
+    n = len(completions)
+    if n == 0 or len(verdicts) != n:
+        raise ValueError(f"problem {problem.id!r}: {n} completions but {len(verdicts)} verdicts")
+    graded = [v for v in verdicts if v.score is not None]
+    k = len(graded)
+    if k == 0:
+        raise ValueError(f"problem {problem.id!r}: none of its {n} samples was graded (infrastructure failures)")
+    passes = sum(v.passed for v in graded)
     errors = Counter(v.error for v in verdicts if v.error)
     return {
         "problem_id": problem.id, "domain": problem.domain, "source": problem.source,
         "k": k, "passes": passes, "pass_rate": passes / k,
-        "mean_score": sum(v.score for v in verdicts) / k,
-        "mean_tokens": sum(c.num_tokens for c in completions) / k,
+        "mean_score": sum(float(v.score) for v in graded) / k,  # type: ignore[arg-type]
+        "mean_tokens": sum(c.num_tokens for c in completions) / n,
         "max_tokens": max(c.num_tokens for c in completions),
         "truncations": sum(c.truncated for c in completions),
+        "infra_failures": n - k,
         "errors": json.dumps(dict(sorted(errors.items()))),
         **context,
     }
 
 
+def generated_samples(row: dict[str, Any]) -> int:
+    """Samples generated for a scores row: the graded k plus the ungraded ones (absent in older files: 0)."""
+    return int(row["k"]) + int(row.get("infra_failures") or 0)
+
+
+def truncation_rates(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Share of each model's generated samples that hit its token limit (rows without the truncations column are
+    skipped)."""
+    totals: dict[str, list[int]] = {}
+    for row in rows:
+        if row.get("truncations") is None:
+            continue
+        t = totals.setdefault(row["model"], [0, 0])
+        t[0] += int(row["truncations"])
+        t[1] += generated_samples(row)
+    return {model: cut / n for model, (cut, n) in totals.items() if n}
+
+
+def truncation_warnings(rows: Sequence[dict[str, Any]], threshold: float = HIGH_TRUNCATION_RATE) -> list[str]:
+    """One message per model whose truncation rate is at least `threshold`, naming the model, the rate, its token
+    limit and the flag to raise (shown by `darl score` and in the levels calibration report)."""
+    limits: dict[str, set[int]] = {}
+    for row in rows:
+        if row.get("max_new_tokens") is not None:
+            limits.setdefault(row["model"], set()).add(int(row["max_new_tokens"]))
+    messages = []
+    for model, rate in sorted(truncation_rates(rows).items()):
+        if rate >= threshold:
+            limit = "/".join(str(x) for x in sorted(limits.get(model, ()))) or "?"
+            messages.append(
+                f"model {model!r}: {rate:.0%} of its responses were cut at the {limit}-token limit "
+                f"(at least {threshold:.0%}); a cut response counts as a failure, so its pass rates are too low and "
+                f"problems it never solves may be dropped as too hard. Score again with a larger "
+                f"`darl score --max-new-tokens` (the paper evaluates at 32768).")
+    return messages
+
+
 def sample_rows(problem: Problem, model: str, completions: Sequence[Completion],
                 verdicts: Sequence[Verdict]) -> list[dict[str, Any]]:
     return [{"problem_id": problem.id, "model": model, "sample": j, "text": c.text, "num_tokens": c.num_tokens,
-             "truncated": c.truncated, "score": v.score, "passed": v.passed, "error": v.error}
+             "truncated": c.truncated, "score": v.score, "passed": v.passed, "error": v.error}  # score None: ungraded
             for j, (c, v) in enumerate(zip(completions, verdicts))]
 
 
@@ -75,7 +131,8 @@ def write_table(rows: list[dict[str, Any]], columns: dict[str, str], path: Path)
 
 def score_metrics(rows: Sequence[dict[str, Any]]) -> dict[str, float | int]:
     """Namespaced summary of a scores table (docs/metrics.md, section score/): per model and domain (and 'all'),
-    problems, mean pass rate, share solved at least once, share solved by all K, truncation rate, mean tokens."""
+    problems, mean pass rate, share solved at least once, share solved by all K, truncation rate, mean tokens,
+    ungraded samples (infrastructure failures)."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault((row["model"], row["domain"]), []).append(row)
@@ -83,7 +140,7 @@ def score_metrics(rows: Sequence[dict[str, Any]]) -> dict[str, float | int]:
     out: dict[str, float | int] = {}
     for (model, domain), group in sorted(groups.items()):
         n = len(group)
-        samples = sum(r["k"] for r in group)
+        samples = sum(generated_samples(r) for r in group)
         prefix = f"score/{model}/{domain}"
         out[f"{prefix}/problems"] = n
         out[f"{prefix}/mean_pass_rate"] = sum(r["pass_rate"] for r in group) / n
@@ -91,7 +148,8 @@ def score_metrics(rows: Sequence[dict[str, Any]]) -> dict[str, float | int]:
         out[f"{prefix}/solved_share"] = sum(r["passes"] > 0 for r in group) / n
         out[f"{prefix}/all_pass_share"] = sum(r["passes"] == r["k"] for r in group) / n
         out[f"{prefix}/truncation_rate"] = sum(r["truncations"] for r in group) / samples
-        out[f"{prefix}/mean_tokens"] = sum(r["mean_tokens"] * r["k"] for r in group) / samples
+        out[f"{prefix}/mean_tokens"] = sum(r["mean_tokens"] * generated_samples(r) for r in group) / samples
+        out[f"{prefix}/infra_failures"] = sum(int(r.get("infra_failures") or 0) for r in group)
     return out
 
 

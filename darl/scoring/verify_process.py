@@ -78,10 +78,11 @@ class ProcessVerifier:
             raise value
         return value
 
-    def verify_batch(self, problems: Sequence[Problem], responses: Sequence[str]) -> list[Verdict]:
+    def verify_batch(self, problems: Sequence[Problem], responses: Sequence[str], *,
+                     thinking: bool = False) -> list[Verdict]:
         if len(problems) != len(responses):
             raise ValueError(f"verify_batch: {len(problems)} problems but {len(responses)} responses")
-        return self._call(("verify", list(problems), list(responses)))
+        return self._call(("verify", list(problems), list(responses), thinking))
 
     def versions(self, domains: set[str]) -> dict[str, Any]:
         return self._call(("versions", set(domains)))
@@ -125,7 +126,7 @@ def serve() -> None:
                 return
             try:
                 if request[0] == "verify":
-                    result: Any = verifier.verify_batch(request[1], request[2])
+                    result: Any = verifier.verify_batch(request[1], request[2], thinking=request[3])
                 else:
                     result = verifier_versions(verifier, request[1])
                 _send(channel, ("ok", result))

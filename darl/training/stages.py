@@ -33,6 +33,7 @@ from darl.training.online_difficulty import OnlineDifficulty
 from darl.training.plateau import decide
 from darl.training.progress import RichStageProgress
 from darl.training.recipe import Recipe, save_resolved
+from darl.prompting import prompt_opens_thinking
 from darl.training.rewards import reward_functions
 from darl.training.sampler import LevelDomainSampler
 from darl.training.trainer import DARL_STATE, DarlGRPOTrainer, PeriodicValidation
@@ -166,6 +167,7 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
             if n > settings.max_prompt_length:
                 raise InputError(f"problem {row['problem_id']!r} has a {n}-token prompt", path=levels_path,
                                  field=f"stages.{index}.grpo.max_prompt_length", hint="raise the limit or drop it")
+    thinking = prompt_opens_thinking(tokenizer)  # an R1-style template opens <think>: unclosed = no answer
     tracker = OnlineDifficulty(recipe.online_difficulty)
     od = recipe.online_difficulty
     policy = tracker.status if (od.retire_solved or od.defer_unsolved) else None
@@ -174,7 +176,7 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
                                  seed=recipe.seed + index, policy=policy)
     trainer = DarlGRPOTrainer(
         model=model, processing_class=tokenizer, args=config,
-        reward_funcs=reward_functions(data.problems, verifier, [c.domain for c in stage.mix]),
+        reward_funcs=reward_functions(data.problems, verifier, [c.domain for c in stage.mix], thinking=thinking),
         train_dataset=Dataset.from_list(data.rows),
         darl_sampler=sampler, tracker=tracker, stage_keys=sorted(data.problems),
         consumed_path=sdir / "consumed.jsonl", carry_from=carry_from if index > 0 else None,
@@ -241,6 +243,7 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
                  "validation_ids": [p.id for p in val_problems],
                  "prompts_drawn": sum(len(r["ids"]) for r in read_jsonl(sdir / "consumed.jsonl"))},
         "grpo": settings.model_dump(),
+        "thinking": thinking,
         "validation_history": [{"step": s, "accuracy": a} for s, a in history],
         "wall_seconds_this_session": round(time.time() - started, 1),
     }

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import torch
 
-from darl.prompting import chat_messages
+from darl.prompting import chat_messages, prompt_opens_thinking
 from darl.records import Problem
 from darl.verifiers import Verifier
 
@@ -51,14 +51,17 @@ def greedy_accuracy(model: Any, tokenizer: Any, problems: Sequence[Problem], ver
     finally:
         tokenizer.padding_side = padding_side
         model.train(was_training)
-    verdicts = verifier.verify_batch(list(problems), texts)
+    # A template that opens <think> in the prompt (R1-Distill): an unclosed thought is no answer. An ungraded
+    # verdict (score None: the checker could not run) is not a pass and is left out of mean_score.
+    verdicts = verifier.verify_batch(list(problems), texts, thinking=prompt_opens_thinking(tokenizer))
+    graded = [float(v.score) for v in verdicts if v.score is not None]
     by_domain: dict[str, float] = {}
     for domain in sorted({p.domain for p in problems}):
         sel = [v.passed for p, v in zip(problems, verdicts) if p.domain == domain]
         by_domain[domain] = sum(sel) / len(sel)
     return ValidationResult(
         accuracy=sum(v.passed for v in verdicts) / len(verdicts),
-        mean_score=sum(v.score for v in verdicts) / len(verdicts),
+        mean_score=sum(graded) / len(graded) if graded else float("nan"),
         count=len(verdicts),
         by_domain=by_domain,
     )

@@ -41,10 +41,11 @@ class Verifier:
     def _for(self, problem: Problem) -> MathVerifier | CodeVerifier:
         return self.math if problem.domain == "math" else self.code
 
-    def verify(self, problem: Problem, response: str) -> Verdict:
-        return self._for(problem).verify(problem, response)
+    def verify(self, problem: Problem, response: str, *, thinking: bool = False) -> Verdict:
+        return self._for(problem).verify(problem, response, thinking=thinking)
 
-    def verify_batch(self, problems: Sequence[Problem], responses: Sequence[str]) -> list[Verdict]:
+    def verify_batch(self, problems: Sequence[Problem], responses: Sequence[str], *,
+                     thinking: bool = False) -> list[Verdict]:
         if len(problems) != len(responses):
             raise ValueError(f"verify_batch: {len(problems)} problems but {len(responses)} responses")
         verdicts: list[Verdict | None] = [None] * len(problems)
@@ -53,7 +54,8 @@ class Verifier:
             if not idx:
                 continue
             verifier = self.math if domain == "math" else self.code
-            for i, v in zip(idx, verifier.verify_batch([problems[i] for i in idx], [responses[i] for i in idx])):
+            for i, v in zip(idx, verifier.verify_batch([problems[i] for i in idx], [responses[i] for i in idx],
+                                                       thinking=thinking)):
                 verdicts[i] = v
         return verdicts  # type: ignore[return-value]
 

@@ -16,7 +16,7 @@ around it:
    reported as 'timeout'. Gold answers are parsed once per worker and cached.
 
 Verdicts: passed -> Verdict(1.0, True, None); a wrong answer -> Verdict(0.0, False, None) (a wrong answer is an
-outcome, not an error); otherwise error is one of 'no final answer (unclosed <think>)', 'no answer found',
+outcome, not an error); otherwise error is one of 'no final answer (thinking not closed)', 'no answer found',
 'unparseable answer', 'answer too long', 'power tower too large', 'number too large', 'answer nested too deeply',
 'timeout', 'verifier crashed', 'unparseable reference answer'.
 """
@@ -33,9 +33,8 @@ from darl.records import Problem, Verdict
 from darl.verifiers import math_answer as ans
 from darl.verifiers.math_constant import sampled_differ
 from darl.verifiers.deadline import DeadlinePool, default_workers
-from darl.verifiers.extract import final_answer_part
+from darl.verifiers.extract import NO_FINAL_ANSWER, final_answer_part
 
-NO_FINAL_ANSWER = "no final answer (unclosed <think>)"
 TAIL_CHARS = 1000  # how much of an unboxed final answer Math-Verify's free-text extraction may look at
 DECIMAL_PLACES = 6  # as Math-Verify's float_rounding: 0.3333333 equals 1/3, 0.333 does not
 
@@ -96,10 +95,11 @@ _PASS = Verdict(1.0, True, None)
 _WRONG = Verdict(0.0, False, None)
 
 
-def plan_check(gold_answer: str, response: str) -> _Plan:
+def plan_check(gold_answer: str, response: str, thinking: bool = False) -> _Plan:
     """Decide what can be decided without sympy, and build the worker payload for the rest. Pure and linear in
-    the length of `response`; never raises on any string."""
-    final = final_answer_part(response)
+    the length of `response`; never raises on any string. `thinking`: the prompt opened a `<think>` block
+    (darl.verifiers.extract)."""
+    final = final_answer_part(response, thinking)
     if final is None:
         return _Plan(Verdict(0.0, False, NO_FINAL_ANSWER))
     gold = prepare_gold(gold_answer)
@@ -196,18 +196,20 @@ class MathVerifier:
         """Start the worker processes now and wait until they are warm, instead of on the first sympy check."""
         self._get_pool().start()
 
-    def verify(self, problem: Problem, response: str) -> Verdict:
-        return self.verify_batch([problem], [response])[0]
+    def verify(self, problem: Problem, response: str, *, thinking: bool = False) -> Verdict:
+        return self.verify_batch([problem], [response], thinking=thinking)[0]
 
-    def verify_batch(self, problems: Sequence[Problem], responses: Sequence[str]) -> list[Verdict]:
+    def verify_batch(self, problems: Sequence[Problem], responses: Sequence[str], *,
+                     thinking: bool = False) -> list[Verdict]:
         if len(problems) != len(responses):
             raise ValueError(f"verify_batch: {len(problems)} problems but {len(responses)} responses")
         for p in problems:
             if p.domain != "math" or p.answer is None:
                 raise ValueError(f"problem {p.id!r}: MathVerifier needs a math problem with an answer")
-        return self.verify_answers([str(p.answer) for p in problems], responses)
+        return self.verify_answers([str(p.answer) for p in problems], responses, thinking=thinking)
 
-    def verify_answers(self, answers: Sequence[str], responses: Sequence[str]) -> list[Verdict]:
+    def verify_answers(self, answers: Sequence[str], responses: Sequence[str], *,
+                       thinking: bool = False) -> list[Verdict]:
         """verify_batch on bare reference answers (for `darl verify` rows that are not Problems)."""
         verdicts: list[Verdict | None] = [None] * len(answers)
         waiting: dict[tuple, list[int]] = {}  # one sympy check per distinct (gold, answer) in the batch
@@ -215,7 +217,7 @@ class MathVerifier:
             if not isinstance(response, str):
                 verdicts[i] = Verdict(0.0, False, "no answer found")
                 continue
-            plan = plan_check(str(gold), response)
+            plan = plan_check(str(gold), response, thinking)
             if plan.verdict is not None:
                 verdicts[i] = plan.verdict
                 continue

@@ -2,9 +2,14 @@
 
 `CodeVerifier.verify(problem, response)` returns a `Verdict` with score = passed tests / all tests (partial
 credit, as in the paper), `passed` only when every test passed, and `error` None or the first failing test's
-short reason ('no code found', 'syntax error', 'wrong answer', 'runtime error', 'timeout', 'memory limit',
-'output limit', 'function not found', 'invalid test', 'sandbox unavailable'). `verify_batch` spreads responses
-over `workers` sandbox slots and keeps input order.
+short reason ('no code found', 'no final answer (thinking not closed)', 'syntax error', 'wrong answer', 'runtime
+error', 'timeout', 'memory limit', 'output limit', 'function not found', 'invalid test'). `verify_batch` spreads
+responses over `workers` sandbox slots and keeps input order. `thinking=True`: the prompt opened a `<think>` block
+(darl.verifiers.extract), so only a block after `</think>` is the program.
+
+A sandbox that cannot run at all (`SandboxUnavailable`: an infrastructure failure, not the program's doing) gives
+`Verdict(None, False, 'sandbox unavailable')`: not graded, so that scoring, rewards and evaluation leave the
+response out instead of counting a silent 0 (see `darl.records.Verdict`).
 
 How the parts fit: `extract` picks the program, `jobs` turns `CodeTests` into harness tests and grades results,
 `compare` holds LiveCodeBench's output comparison, `sandbox` runs `harness.py` (one process per response, a fork
@@ -24,6 +29,7 @@ from typing import Literal, Sequence
 
 from darl.records import Problem, Verdict
 from darl.verifiers.code.extract import extract_program
+from darl.verifiers.extract import NO_FINAL_ANSWER, final_answer_part
 from darl.verifiers.code.jobs import TestOutcome, build_tests, grade, make_job
 from darl.verifiers.code.pool import DEFAULT_UID_BASE, Slot, SlotPool
 from darl.verifiers.code.sandbox import (SYSTEM_PYTHON, Isolation, Limits, Sandbox, SandboxUnavailable,
@@ -32,6 +38,7 @@ from darl.verifiers.code.sandbox import (SYSTEM_PYTHON, Isolation, Limits, Sandb
 __all__ = ["CodeVerifier", "Limits", "SandboxUnavailable", "extract_program"]
 
 DEFAULT_TIME_LIMIT_S = 6.0
+SANDBOX_UNAVAILABLE = "sandbox unavailable"  # the error of an ungraded verdict (score None)
 
 log = logging.getLogger("darl.sandbox")
 
@@ -92,20 +99,21 @@ class CodeVerifier:
     def workers(self) -> int:
         return len(self._pool.slots)
 
-    def verify(self, problem: Problem, response: str) -> Verdict:
+    def verify(self, problem: Problem, response: str, *, thinking: bool = False) -> Verdict:
         self._own()
-        return self._pool.run(self._verify_on, (problem, response))
+        return self._pool.run(self._verify_on, (problem, response, thinking))
 
-    def verify_batch(self, problems: Sequence[Problem], responses: Sequence[str]) -> list[Verdict]:
+    def verify_batch(self, problems: Sequence[Problem], responses: Sequence[str], *,
+                     thinking: bool = False) -> list[Verdict]:
         if len(problems) != len(responses):
             raise ValueError(f"verify_batch: {len(problems)} problems but {len(responses)} responses")
         self._own()
-        return self._pool.map(self._verify_on, list(zip(problems, responses)))
+        return self._pool.map(self._verify_on, [(p, r, thinking) for p, r in zip(problems, responses)])
 
-    def test_outcomes(self, problem: Problem, response: str) -> list[TestOutcome]:
+    def test_outcomes(self, problem: Problem, response: str, *, thinking: bool = False) -> list[TestOutcome]:
         """Pass/fail and reason of every test (what `verify` summarises)."""
         self._own()
-        return self._pool.run(self._outcomes_on, (problem, response))
+        return self._pool.run(self._outcomes_on, (problem, response, thinking))
 
     def close(self) -> None:
         self._own()
@@ -120,12 +128,12 @@ class CodeVerifier:
 
     # ------------------------------------------------------------------------------------------------ internals
 
-    def _outcomes_on(self, slot: Slot, item: tuple[Problem, str]) -> list[TestOutcome] | None:
+    def _outcomes_on(self, slot: Slot, item: tuple[Problem, str, bool]) -> list[TestOutcome] | None:
         """None when the response submits no program."""
-        problem, response = item
+        problem, response, thinking = item
         if problem.tests is None:
             raise ValueError(f"problem {problem.id!r} has no tests; the code verifier needs CodeTests")
-        program = extract_program(response)
+        program = extract_program(response, thinking)
         if program is None:
             return None
         harness_tests, expectations = build_tests(problem.tests)
@@ -141,14 +149,16 @@ class CodeVerifier:
                 outcomes.append(grade(expectation, next(results)))
         return outcomes
 
-    def _verify_on(self, slot: Slot, item: tuple[Problem, str]) -> Verdict:
-        problem = item[0]
+    def _verify_on(self, slot: Slot, item: tuple[Problem, str, bool]) -> Verdict:
+        problem, response, thinking = item
         total = problem.tests.count if problem.tests is not None else 0
+        if final_answer_part(response, thinking) is None:
+            return Verdict(0.0, False, NO_FINAL_ANSWER, 0, total)
         try:
             outcomes = self._outcomes_on(slot, item)
         except SandboxUnavailable as exc:
             log.error("darl code sandbox failed on problem %s: %s", problem.id, exc)
-            return Verdict(0.0, False, "sandbox unavailable", 0, total)
+            return Verdict(None, False, SANDBOX_UNAVAILABLE, 0, total)
         if outcomes is None:
             return Verdict(0.0, False, "no code found", 0, total)
         passed = sum(o.passed for o in outcomes)

@@ -37,9 +37,10 @@ def _fenced_blocks(text: str) -> list[tuple[str, str]]:
         position = end.end()
 
 
-def extract_program(response: str) -> str | None:
-    """The program to run, or None when the response submits none (no final answer, no Python block)."""
-    final = final_answer_part(response)
+def extract_program(response: str, thinking: bool = False) -> str | None:
+    """The program to run, or None when the response submits none (no final answer, no Python block).
+    `thinking`: the prompt opened a `<think>` block, so without a `</think>` there is no final answer."""
+    final = final_answer_part(response, thinking)
     if final is None:
         return None
     blocks = _fenced_blocks(final)
