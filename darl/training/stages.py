@@ -5,6 +5,8 @@ Run directory (every file is one a person can open):
     run/recipe.resolved.yaml        the recipe with defaults merged into every stage
     run/metrics.jsonl               one line per logged step (train/, levels/, stage/ keys; docs/metrics.md)
     run/heldout.json                held-out greedy accuracy of the starting and the final policy
+    run/final/                      the final policy: last stage's final weights + tokenizer (what `darl eval` takes)
+    run/tensorboard/, run/wandb/    the `report_to` sinks, one run across stages (darl.training.sinks)
     run/stage-<i>-<name>/manifest.json   start/end step, why the stage ended, data used, validation history
     run/stage-<i>-<name>/consumed.jsonl  prompt ids of every step, in order (the resume check reads it)
     run/stage-<i>-<name>/online_difficulty.jsonl   per-prompt pass counts and Beta posterior mean at stage end
@@ -28,14 +30,17 @@ from datasets import Dataset
 
 from darl.errors import InputError
 from darl.training.data import LeveledProblem, Split, heldout_split, load_levels, stage_data
+from darl.training.final_model import FINAL_DIR, publish_final
 from darl.training.metrics import MetricsJsonlCallback, read_jsonl, truncate_jsonl
 from darl.training.online_difficulty import OnlineDifficulty
 from darl.training.plateau import decide
+from darl.training.processes import process_state, use_cpu
 from darl.training.progress import RichStageProgress
 from darl.training.recipe import Recipe, save_resolved
 from darl.prompting import prompt_opens_thinking
 from darl.training.rewards import reward_functions
 from darl.training.sampler import LevelDomainSampler
+from darl.training.sinks import run_sinks
 from darl.training.trainer import DARL_STATE, DarlGRPOTrainer, PeriodicValidation
 from darl.training.validation import ValidationResult, greedy_accuracy
 from darl.verifiers import Verifier
@@ -53,6 +58,7 @@ class RunResult:
     out_dir: Path
     stages: list[StageResult] = field(default_factory=list)
     heldout: dict[str, Any] = field(default_factory=dict)
+    final: Path | None = None  # run/final: the last stage's final weights and tokenizer (darl.training.final_model)
 
 
 def stage_dir(out: Path, index: int, name: str) -> Path:
@@ -121,9 +127,10 @@ def grpo_config(recipe: Recipe, index: int, output_dir: Path, world_size: int) -
         max_completion_length=g.max_completion_length, mask_truncated_completions=g.mask_truncated_completions,
         max_steps=stage.end.max_steps, save_strategy="steps", save_steps=recipe.save_every_steps,
         save_total_limit=recipe.save_total_limit, logging_steps=recipe.logging_steps,
-        report_to=list(recipe.report_to) or "none", ignore_data_skip=True, remove_unused_columns=False,
+        report_to="none",  # darl adds its own sinks (darl.training.sinks): one global step across stages
+        ignore_data_skip=True, remove_unused_columns=False,
         use_vllm=scale.use_vllm, vllm_mode=scale.vllm_mode, vllm_gpu_memory_utilization=scale.vllm_gpu_memory_utilization,
-        vllm_tensor_parallel_size=scale.vllm_tensor_parallel_size, bf16=scale.bf16,
+        vllm_tensor_parallel_size=scale.vllm_tensor_parallel_size, bf16=scale.bf16, use_cpu=use_cpu(),
     )
     if scale.gradient_checkpointing:
         kwargs["gradient_checkpointing"] = True
@@ -146,7 +153,6 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
               out: Path, model_path: str, carry_from: Path | None, step_offset: int, resume: bool,
               verifier: Verifier) -> dict[str, Any]:
     """Train one stage; returns its manifest (also written to the stage directory)."""
-    from accelerate import PartialState
     from transformers.trainer_callback import ProgressCallback
 
     stage = recipe.stages[index]
@@ -158,7 +164,7 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
         raise InputError("stage directory already holds checkpoints", path=sdir, hint="pass --resume or a new --out")
 
     data = stage_data(recipe, index, items, split, levels_path)
-    world = PartialState().num_processes
+    world = process_state().num_processes
     config = grpo_config(recipe, index, sdir, world)
     model, tokenizer = _load_model(model_path)
     if settings.max_prompt_length is not None:
@@ -191,6 +197,8 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
                                     (lambda h: decide(h, plateau)) if plateau else None)
     trainer.add_callback(validation)
     trainer.add_callback(MetricsJsonlCallback(out / "metrics.jsonl", index + 1, stage.name, step_offset))
+    for sink in run_sinks(list(recipe.report_to), out, recipe.name, step_offset):
+        trainer.add_callback(sink)
     trainer.remove_callback(ProgressCallback)
     trainer.add_callback(RichStageProgress(f"stage {index + 1}/{len(recipe.stages)} {stage.name}"))
 
@@ -238,7 +246,7 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
         and stage.carry_optimizer else None,
         "carried_scheduler_from": str(carry_from) if carry_from and index > 0 and stage.carry_scheduler else None,
         "final_checkpoint": str(final),
-        "data": {"levels_file": str(levels_path),
+        "data": {"levels_file": str(levels_path.resolve()),
                  "streams": [{"name": s.name, "weight": s.weight, "prompts": len(s.rows)} for s in data.streams],
                  "validation_ids": [p.id for p in val_problems],
                  "prompts_drawn": sum(len(r["ids"]) for r in read_jsonl(sdir / "consumed.jsonl"))},
@@ -256,19 +264,15 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
 
 def heldout_accuracy(model_path: str, problems: list, verifier: Verifier, max_new_tokens: int,
                      batch_size: int) -> ValidationResult:
-    from accelerate import PartialState
-
     model, tokenizer = _load_model(model_path)
-    model.to(PartialState().device)
+    model.to(process_state().device)
     return greedy_accuracy(model, tokenizer, problems, verifier, max_new_tokens, batch_size)
 
 
 def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, resume: bool = False,
                verifier: Verifier | None = None) -> RunResult:
     """Run every stage of `recipe` on the levels file; see the module docstring for the run directory."""
-    from accelerate import PartialState
-
-    state = PartialState()  # several processes under `accelerate launch`: only the main one writes run files
+    state = process_state()  # several processes under `accelerate launch`: only the main one writes run files
     levels_path, out = Path(levels_path), Path(out_dir)
     resolved_path = out / "recipe.resolved.yaml"
     items = load_levels(levels_path)  # bad input fails before anything is written
@@ -317,8 +321,15 @@ def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, res
             carry_from = Path(model_path)
             step_offset = manifest["global_end_step"]
 
-        record["after"] = {"model": model_path, **heldout_accuracy(
-            model_path, heldout, verifier, max_new, recipe.validation.batch_size).to_dict()}
+        final = out / FINAL_DIR
+        if state.is_main_process:
+            last = result.stages[-1]
+            publish_final(Path(model_path), out, {"recipe": recipe.name, "stage": f"{last.index}-{last.name}",
+                                                  "global_step": step_offset})
+        state.wait_for_everyone()
+        result.final = final
+        record["after"] = {"model": str(final), **heldout_accuracy(
+            str(final), heldout, verifier, max_new, recipe.validation.batch_size).to_dict()}
         record["heldout_ids"] = [p.id for p in heldout]
         if state.is_main_process:
             heldout_path.write_text(json.dumps(record, indent=2))

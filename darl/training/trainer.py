@@ -51,6 +51,8 @@ class DarlGRPOTrainer(GRPOTrainer):
         self.carry_from = carry_from
         self.carry_optimizer = carry_optimizer
         self.carry_scheduler = carry_scheduler
+        # dataset row -> problem id: checks that the processes' rollouts are exactly the sampler's batch
+        self._row_problem_ids = list(self.train_dataset["problem_id"])
         self.validation_history: list[tuple[int, float]] = []
         self.extra_state: dict[str, Any] = {}
         self._rng_checkpoint: Path | None = None
@@ -91,6 +93,13 @@ class DarlGRPOTrainer(GRPOTrainer):
         group_ids = ids[::g]
         if any(ids[k * g:(k + 1) * g] != [group_ids[k]] * g for k in range(len(group_ids))):
             raise RuntimeError("rollout groups are not contiguous: the sampler broke TRL's repeat contract")
+        # gather_object concatenates in rank order, so this also says that rank r trained the r-th slice of the
+        # batch: no rollout missing, duplicated or moved between ranks by the data loader's sharding.
+        drawn = [self._row_problem_ids[row] for row in self.darl_sampler.drawn.get(batch, [])]
+        if ids != [key for key in drawn for _ in range(g)]:
+            raise RuntimeError(f"the processes' rollouts of step {batch + 1} are not the sampler's batch {batch} "
+                               f"(drawn {drawn}, trained {group_ids}): accelerate's data-loader sharding broke "
+                               f"TRL's contract")
         group_streams = streams[::g]
         self.tracker.observe(batch, [GroupOutcome(k, s, int(p.sum()), g)
                                      for k, s, p in zip(group_ids, group_streams, passed)])
@@ -108,12 +117,29 @@ class DarlGRPOTrainer(GRPOTrainer):
 
     # -- logging ---------------------------------------------------------------------------------------------------
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        # HF counts epochs and the summary's mean loss from where this session started; darl's sampler makes one
+        # "epoch" the stage's max_steps, so both are set from the step and the logged history instead, and a
+        # resumed stage logs what an uninterrupted one logs.
+        if self.state.max_steps:
+            self.state.epoch = self.state.global_step / self.state.max_steps
+        if "train_loss" in logs:
+            logs = {**logs, "train_loss": self._stage_mean_loss(logs["train_loss"])}
         for mode in ("train", "eval"):
             renamed: defaultdict[str, list[float]] = defaultdict(list)
             for key, values in self._metrics[mode].items():
                 renamed[namespaced(key)].extend(values)
             self._metrics[mode] = renamed
         super().log({namespaced(k): v for k, v in logs.items()}, start_time)
+
+    def _stage_mean_loss(self, session_mean: float) -> float:
+        """Mean training loss over every step of the stage (each logged loss is the mean since the previous log),
+        from the log history that checkpoints carry; HF's value covers only this session's steps."""
+        total, last = 0.0, 0
+        for entry in self.state.log_history:
+            if "train/loss" in entry and entry["step"] > last:
+                total += entry["train/loss"] * (entry["step"] - last)
+                last = entry["step"]
+        return total / last if last == self.state.global_step and last > 0 else session_mean
 
     # -- checkpoints -------------------------------------------------------------------------------------------------
     def darl_state(self) -> dict[str, Any]:
