@@ -30,7 +30,10 @@ the mapping to pass, and a math row without a reference answer is an error, neve
 
 `thinking=True`: the prompt itself opened a `<think>` block (chat templates such as DeepSeek-R1's end the
 generation prompt with `<think>\\n`), so a completion is the rest of the thought: only text after its `</think>` is
-the final answer, and a completion that never closes the thought has no answer (reward 0, error 'no final answer').
+the final answer, and a completion that never closes the thought has no answer (reward 0, error 'no final answer');
+passed on as the verifiers' own `thinking` flag (darl.verifiers.extract). A completion the verifier could not grade
+(Verdict score None: the sandbox could not run) gets None, as in `darl train`, and the share is logged as
+`rewards/<name>/ungraded_rate` through TRL's `log_metric`.
 
 The verifier's worker processes start on the first call and stop at interpreter exit (or `close_verifier()`).
 """
@@ -46,7 +49,6 @@ from darl.errors import InputError
 from darl.records import CodeTests, Problem, RecordError, Verdict
 from darl.training.rewards import completion_text
 from darl.verifiers import Verifier
-from darl.verifiers.extract import THINK_OPEN
 
 Kind = Literal["math", "code", "any"]
 COLUMNS = ("answer", "tests", "domain")
@@ -179,7 +181,8 @@ class DarlReward:
         return out
 
     def __call__(self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (),
-                 log_extra: Callable[[str, list], None] | None = None, **kwargs: Any) -> list[float | None]:
+                 log_extra: Callable[[str, list], None] | None = None,
+                 log_metric: Callable[[str, float], None] | None = None, **kwargs: Any) -> list[float | None]:
         n = len(completions)
         problems = self.problems(prompts or [], n, kwargs)
         mine = [i for i, p in enumerate(problems) if p is not None]
@@ -187,12 +190,15 @@ class DarlReward:
         self.last_verdicts = [None] * n
         if mine:
             texts = [completion_text(completions[i]) for i in mine]
-            if self.thinking:  # the prompt opened the thought: the completion continues it
-                texts = [THINK_OPEN + t for t in texts]
-            verdicts = self.verifier.verify_batch([problems[i] for i in mine], texts)  # type: ignore[misc]
+            verdicts = self.verifier.verify_batch([problems[i] for i in mine], texts,  # type: ignore[misc]
+                                                  thinking=self.thinking)
             for i, verdict in zip(mine, verdicts):
-                rewards[i] = float(verdict.score)
                 self.last_verdicts[i] = verdict
+                # score None: the verifier could not run (e.g. no sandbox): no reward rather than a silent 0
+                rewards[i] = None if verdict.score is None else float(verdict.score)
+            if log_metric is not None:
+                ungraded = sum(1 for i in mine if rewards[i] is None)
+                log_metric(f"rewards/{self.__name__}/ungraded_rate", ungraded / len(mine))
         if log_extra is not None:  # TRL's completions table: why a completion got its reward
             log_extra(f"{self.__name__}_error", [None if v is None else (v.error or "") for v in self.last_verdicts])
         return rewards
