@@ -137,12 +137,22 @@ class ScaleSettings(_Strict):
     vllm_server_base_url: str | None = Field(None, description="TRL `vllm_server_base_url` (server mode).")
     vllm_gpu_memory_utilization: float = Field(0.3, gt=0, le=1, description="TRL `vllm_gpu_memory_utilization`.")
     vllm_tensor_parallel_size: int = Field(1, ge=1, description="TRL `vllm_tensor_parallel_size`.")
-    deepspeed: str | None = Field(None, description="DeepSpeed JSON config path (transformers `deepspeed`).")
+    deepspeed: str | None = Field(None, description="DeepSpeed JSON config path (transformers `deepspeed`); "
+                                  "or set zero_stage and darl writes one.")
+    zero_stage: Literal[0, 1, 2, 3] | None = Field(
+        None, description="DeepSpeed ZeRO stage: darl builds the DeepSpeed config (darl.training.deepspeed_config); "
+        "1 shards the optimizer state over the devices, 2 also the gradients, 3 also the weights. None = no DeepSpeed.")
     bf16: bool = Field(False, description="bfloat16 training.")
     gradient_checkpointing: bool = Field(False, description="Recompute activations to save memory.")
     per_device_train_batch_size: int | None = Field(
         None, ge=1, description="Rollouts per device per micro-step; None = all of a step's rollouts / "
         "(gradient_accumulation_steps * processes).")
+
+    @model_validator(mode="after")
+    def _one_deepspeed_source(self) -> ScaleSettings:
+        if self.deepspeed is not None and self.zero_stage is not None:
+            raise ValueError("set either deepspeed (your own config file) or zero_stage (darl builds it), not both")
+        return self
 
 
 class Recipe(_Strict):
