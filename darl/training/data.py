@@ -93,7 +93,36 @@ class Split:
         return list(seen.values())
 
 
+def check_mix(recipe: Recipe, items: Sequence[LeveledProblem], source: str | Path) -> None:
+    """Every stream the recipe names must have problems in the levels file. Says which of the two usual mistakes it
+    is (a domain the file lacks, or a level no problem of that domain carries) and what the file does have, before
+    the held-out split would report the same thing as a bare count of 0."""
+    by_domain: dict[str, dict[int, int]] = {}
+    for it in items:
+        counts = by_domain.setdefault(it.problem.domain, {})
+        for level in it.levels:
+            counts[level] = counts.get(level, 0) + 1
+    for s_index, stage in enumerate(recipe.stages):
+        for c_index, component in enumerate(stage.mix):
+            where = f"stages.{s_index}.mix.{c_index}"
+            present = by_domain.get(component.domain)
+            if present is None:
+                have = ", ".join(f"{d}: {sum(1 for it in items if it.problem.domain == d)} problems"
+                                 for d in sorted(by_domain)) or "nothing"
+                raise InputError(f"stage {stage.name!r} asks for {component.domain} problems ({component.stream}), but "
+                                 f"the levels file has none (it has {have})", path=source, field=where,
+                                 hint=f"drop this mix component or score and level {component.domain} problems too")
+            if component.level is not None and component.level not in present:
+                have = ", ".join(f"L{level}: {count}" for level, count in sorted(present.items())) or "no levels at all"
+                raise InputError(f"stage {stage.name!r} names level {component.level} ({component.stream}), which no "
+                                 f"{component.domain} problem in the levels file carries ({component.domain} has "
+                                 f"{have})", path=source, field=where,
+                                 hint="name one of those levels in the recipe, or rebuild the levels file with a "
+                                      f"level config that defines level {component.level}")
+
+
 def heldout_split(recipe: Recipe, items: Sequence[LeveledProblem], source: str | Path) -> Split:
+    check_mix(recipe, items, source)
     n = recipe.validation.per_component
     validation: dict[int, list[Problem]] = {}
     held: set[str] = set()
