@@ -40,9 +40,11 @@ Test kinds (LiveCodeBench semantics for the first two, lcb_runner/evaluation/tes
 import errno
 import json
 import os
+import pickle
 import resource
 import select
 import signal
+import socket
 import sys
 import time
 
@@ -90,6 +92,8 @@ def _prctl(option, value):
 
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_DUMPABLE = 4
+PR_SET_PDEATHSIG = 1
 
 
 def _set_limit(which, value):
@@ -132,6 +136,10 @@ def set_up(job):
             raise SystemExit("darl harness: could not drop privileges")
     if job.get("no_new_privs"):
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    # Not dumpable: no other process of this uid (a test's program) may read this process's or its forked
+    # children's memory or descriptors through /proc or ptrace. Dropping from root did this already.
+    if drop is None:
+        _prctl(PR_SET_DUMPABLE, 0)
 
 
 def lcb_namespace():
@@ -272,15 +280,428 @@ def _run_call(ctx, test):
 
 
 def _run_assert(ctx, test):
-    namespace = _namespace(ctx, test, "solution")
-    exec(ctx.program, namespace)
+    """The test source runs here, in the checker, with the prelude; the program runs in a solver (see below)."""
     try:
         code = compile(test["source"], "<test>", "exec", dont_inherit=True)
     except SyntaxError as exc:
         return _failure("invalid test", exc)
+    namespace = {}
+    if ctx.prelude is not None:
+        namespace["__name__"] = "prelude"
+        exec(ctx.prelude, namespace)
+        _RECORD_CLASSES.update(_record_classes(namespace))
+    link = SolverLink(ctx)
+    ctx.zygote_sock.close()
+    for name, value in link.exports.items():
+        if name not in namespace:  # the prelude's names (is_same_list, ListNode) stay the checker's own
+            namespace[name] = value
+    namespace["__name__"] = "solution"
     exec(code, namespace)
-    _join_threads()
     return {"ok": True}
+
+
+# ------------------------------------------------------------------------ assert tests: checker and solver apart
+#
+# An assert-style test carries its expected values in its own source, so the program under test must never run
+# in a process that holds that source. The child that runs an assert test (the *checker*) runs only the test
+# code and the prelude; the program runs in a *solver* process forked by the *zygote*, a process forked from this
+# harness at start-up, before any job (and so any test source) was read: the solver's memory, frames and files
+# hold no expected value to read. The checker reaches the program's names through `Remote` proxies; what crosses
+# back is plain data only (exact builtin types and the prelude's record classes such as ListNode, rebuilt from
+# their attributes with the checker's own classes), so no object of the program's making (an `__eq__` that says
+# yes, an int subclass, a lying `__abs__`) ever reaches the test's comparisons, and nothing the program patches
+# (builtins, `sys.modules`, the prelude's helpers, `json`, the exit path) exists in the checker. The solver has
+# no descriptor of the result pipe or of the host channel, and the harness, the zygote and the checker are not
+# dumpable, so it cannot read or write their memory or descriptors through /proc.
+
+
+MAX_MESSAGE_BYTES = 256 << 20
+_PLAIN_TYPES = frozenset((type(None), bool, int, float, complex, str, bytes, bytearray, list, tuple, dict, set,
+                          frozenset, range, slice, type(Ellipsis)))
+_SAFE_GLOBALS = {
+    ("builtins", name) for name in ("set", "frozenset", "complex", "bytearray", "list", "dict", "int", "float",
+                                    "str", "tuple", "bool", "bytes", "range", "slice")
+} | {("collections", name) for name in ("OrderedDict", "defaultdict", "Counter", "deque")} | {
+    ("decimal", "Decimal"), ("fractions", "Fraction"), ("__main__", "_new_record")}
+_RECORD_CLASSES = {}  # name -> class: the prelude's record classes in this process (the checker's or the solver's)
+
+
+def _new_record(name):
+    """An empty instance of this process's record class `name` (its state arrives separately, as data)."""
+    cls = _RECORD_CLASSES.get(name)
+    if cls is None:
+        raise pickle.UnpicklingError("unknown record class %r" % (name,))
+    return cls.__new__(cls)
+
+
+def _record_classes(namespace):
+    return {name: value for name, value in namespace.items()
+            if isinstance(value, type) and getattr(value, "__module__", None) == "prelude"}
+
+
+def _send(sock, data):
+    sock.sendall(len(data).to_bytes(8, "little") + data)
+
+
+def _receive(sock):
+    header = _receive_exact(sock, 8)
+    size = int.from_bytes(header, "little")
+    if size > MAX_MESSAGE_BYTES:
+        raise RuntimeError("message of %d bytes from the solver" % size)
+    return _receive_exact(sock, size)
+
+
+def _receive_exact(sock, size):
+    chunks, got = [], 0
+    while got < size:
+        chunk = sock.recv(min(size - got, 1 << 20))
+        if not chunk:
+            raise EOFError("the other side ended")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+class _SolverPickler(pickle.Pickler):
+    """Solver -> checker: plain data as itself, record instances as (class name, attributes), anything else (a
+    function, a class, an object of the program's own type or a subclass of a builtin) as a handle."""
+
+    def __init__(self, file, handles):
+        super().__init__(file, protocol=4)
+        self.handles = handles
+
+    def persistent_id(self, obj):
+        kind = type(obj)
+        if kind in _PLAIN_TYPES:
+            return None
+        if (kind is type or kind is type(len)) and any(obj is c for c in _SAFE_CALLABLES):
+            return None  # a safe constructor in a value's reduce (Counter's class, defaultdict's int)
+        if kind in _SAFE_VALUE_TYPES or _record_name(obj) is not None:
+            return None
+        if kind is type(sys) and _importable_by_name(obj):
+            return ("module", obj.__name__, self._handle(obj))
+        return ("ref", self._handle(obj))
+
+    def _handle(self, obj):
+        self.handles.append(obj)
+        return len(self.handles) - 1
+
+    def reducer_override(self, obj):
+        name = _record_name(obj)
+        if name is None:
+            return NotImplemented
+        return _new_record, (name,), dict(object.__getattribute__(obj, "__dict__"))
+
+
+def _record_name(obj):
+    """The record-class name an object travels as: an instance whose class is named like a prelude class and was
+    defined by the prelude or the program (a program may define its own ListNode); None otherwise."""
+    kind = type(obj)
+    name = getattr(kind, "__name__", None)
+    if name in _RECORD_CLASSES and kind.__module__ in ("prelude", "solution"):
+        try:
+            object.__getattribute__(obj, "__dict__")
+        except AttributeError:
+            return None
+        return name
+    return None
+
+
+def _importable_by_name(module):
+    name = getattr(module, "__name__", "")
+    return isinstance(name, str) and name.split(".")[0] in _STDLIB_NAMES
+
+
+_STDLIB_NAMES = frozenset(getattr(sys, "stdlib_module_names", ())) | {"numpy", "sortedcontainers"}
+
+
+def _safe_value_types():
+    import collections
+    import decimal
+    import fractions
+
+    return frozenset((collections.OrderedDict, collections.defaultdict, collections.Counter, collections.deque,
+                      decimal.Decimal, fractions.Fraction))
+
+
+_SAFE_VALUE_TYPES = _safe_value_types()
+_SAFE_CALLABLES = tuple(_SAFE_VALUE_TYPES) + (set, frozenset, complex, bytearray, list, dict, int, float, str, tuple,
+                                              bool, bytes, range, slice, _new_record)
+
+
+class _CheckerUnpickler(pickle.Unpickler):
+    """Checker side: only whitelisted constructors, this process's record classes, and handles."""
+
+    def __init__(self, file, link):
+        super().__init__(file)
+        self.link = link
+
+    def find_class(self, module, name):
+        if (module, name) not in _SAFE_GLOBALS:
+            raise pickle.UnpicklingError("the solver sent %s.%s" % (module, name))
+        return super().find_class(module, name)
+
+    def persistent_load(self, pid):
+        if pid[0] == "module":
+            import importlib
+
+            try:
+                return importlib.import_module(pid[1])
+            except Exception:
+                return Remote(self.link, pid[2])
+        return Remote(self.link, pid[1])
+
+
+class _CheckerPickler(pickle.Pickler):
+    """Checker -> solver: the test's arguments; handles go back as references, records as their attributes."""
+
+    def __init__(self, file):
+        super().__init__(file, protocol=4)
+
+    def persistent_id(self, obj):
+        if type(obj) is Remote:
+            return ("ref", object.__getattribute__(obj, "_id"))
+        return None
+
+    def reducer_override(self, obj):
+        kind = type(obj)
+        if _RECORD_CLASSES.get(getattr(kind, "__name__", None)) is kind:
+            return _new_record, (kind.__name__,), dict(obj.__dict__)
+        return NotImplemented
+
+
+class _SolverUnpickler(pickle.Unpickler):
+    def __init__(self, file, handles):
+        super().__init__(file)
+        self.handles = handles
+
+    def persistent_load(self, pid):
+        return self.handles[pid[1]]
+
+
+_IN_PLACE = (list, dict, set, bytearray)
+
+
+class Remote:
+    """The checker's stand-in for an object that lives in the solver (a function, a class, an instance). Calling
+    it, reading an attribute or iterating it asks the solver; comparisons are by identity, so a handle never
+    equals an expected value."""
+
+    __slots__ = ("_link", "_id")
+
+    def __init__(self, link, ident):
+        object.__setattr__(self, "_link", link)
+        object.__setattr__(self, "_id", ident)
+
+    def __call__(self, *args, **kwargs):
+        link = object.__getattribute__(self, "_link")
+        value, changed = link.request(("call", object.__getattribute__(self, "_id"), args, kwargs))
+        for key, new in changed:  # arguments the program changed in place (LeetCode's in-place problems)
+            _update_in_place(args[key] if isinstance(key, int) else kwargs[key], new)
+        return value
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__") and name not in ("__name__", "__qualname__", "__doc__"):
+            raise AttributeError(name)
+        link = object.__getattribute__(self, "_link")
+        return link.request(("getattr", object.__getattribute__(self, "_id"), name))
+
+    def __setattr__(self, name, value):
+        self._ask("setattr", name, value)
+
+    def __iter__(self):
+        return iter(self._ask("list"))
+
+    def __len__(self):
+        return self._ask("len")
+
+    def __getitem__(self, key):
+        return self._ask("getitem", key)
+
+    def __setitem__(self, key, value):
+        self._ask("setitem", key, value)
+
+    def __contains__(self, item):
+        return self._ask("contains", item)
+
+    def _ask(self, operation, *operands):
+        link = object.__getattribute__(self, "_link")
+        return link.request((operation, object.__getattribute__(self, "_id")) + operands)
+
+    def __repr__(self):
+        return "<object of the program #%d>" % object.__getattribute__(self, "_id")
+
+
+def _update_in_place(target, new):
+    kind = type(target)
+    if kind is list or kind is bytearray:
+        target[:] = new
+    elif kind is dict or kind is set:
+        target.clear()
+        target.update(new)
+    elif _RECORD_CLASSES.get(getattr(kind, "__name__", None)) is kind and type(new) is kind:
+        target.__dict__.clear()
+        target.__dict__.update(new.__dict__)
+
+
+class SolverLink:
+    """The checker's connection to its solver."""
+
+    def __init__(self, ctx):
+        if ctx.zygote_sock is None:
+            raise RuntimeError("no zygote to start the program's process")
+        mine, theirs = socket.socketpair()
+        try:
+            cpu = int(ctx.time_limit_s) + 1
+            socket.send_fds(ctx.zygote_sock, [("%d:%d" % (os.getpgrp(), cpu)).encode()], [theirs.fileno()])
+        finally:
+            theirs.close()
+        self.sock = mine
+        self.exports = self.request(("start", ctx.prelude_source, ctx.source))
+
+    def request(self, message):
+        import io
+
+        buffer = io.BytesIO()
+        _CheckerPickler(buffer).dump(message)
+        _send(self.sock, buffer.getvalue())
+        reply = _CheckerUnpickler(io.BytesIO(_receive(self.sock)), self).load()
+        if reply[0] == "ok":
+            return reply[1]
+        raise _exception_named(reply[1], reply[2])
+
+
+def _exception_named(name, message):
+    """The checker's own exception for one the program raised (builtin exception types only; never an exit)."""
+    import builtins
+
+    kind = getattr(builtins, str(name), None)
+    if isinstance(kind, type) and issubclass(kind, Exception):
+        try:
+            return kind(message)
+        except Exception:
+            pass
+    return RuntimeError("%s: %s" % (name, message))
+
+
+_OPERATIONS = {
+    "list": list, "len": len, "setattr": setattr, "getitem": lambda obj, key: obj[key],
+    "setitem": lambda obj, key, value: obj.__setitem__(key, value), "contains": lambda obj, item: item in obj,
+}
+
+
+def _solver_main(sock):
+    """Runs the program for one checker: start (prelude + program), then calls, attribute reads and iterations
+    on its objects, until the checker goes away. Program code runs only here."""
+    import io
+
+    handles = []
+    namespace = {}
+
+    def reply(message):
+        buffer = io.BytesIO()
+        try:
+            _SolverPickler(buffer, handles).dump(message)
+        except RecursionError as exc:
+            buffer = io.BytesIO()
+            pickle.dump(("raise", "ValueError", "value nested too deeply: %s" % exc), buffer, protocol=4)
+        except BaseException as exc:
+            buffer = io.BytesIO()
+            pickle.dump(("raise", "ValueError", "unrepresentable value: %s" % _short(exc)), buffer, protocol=4)
+        _send(sock, buffer.getvalue())
+
+    while True:
+        try:
+            message = _SolverUnpickler(io.BytesIO(_receive(sock)), handles).load()
+        except EOFError:
+            os._exit(0)
+        try:
+            if message[0] == "start":
+                prelude, program = message[1], message[2]
+                if prelude:
+                    namespace["__name__"] = "prelude"
+                    exec(compile(prelude, "<prelude>", "exec", dont_inherit=True), namespace)
+                    _RECORD_CLASSES.update(_record_classes(namespace))
+                namespace["__name__"] = "solution"
+                before = dict(namespace)
+                exec(compile(program, "<solution>", "exec", dont_inherit=True), namespace)
+                exports = {name: value for name, value in namespace.items()
+                           if not name.startswith("__") and not (name in before and before[name] is value)}
+                reply(("ok", exports))
+            elif message[0] == "call":
+                args, kwargs = list(message[2]), dict(message[3])
+                value = handles[message[1]](*args, **kwargs)
+                changed = [(i, a) for i, a in enumerate(args) if isinstance(a, _IN_PLACE) or _record_name(a)]
+                changed += [(k, a) for k, a in kwargs.items() if isinstance(a, _IN_PLACE) or _record_name(a)]
+                reply(("ok", (value, changed)))
+            elif message[0] == "getattr":
+                reply(("ok", getattr(handles[message[1]], message[2])))
+            elif message[0] in _OPERATIONS:
+                reply(("ok", _OPERATIONS[message[0]](handles[message[1]], *message[2:])))
+            else:
+                reply(("raise", "RuntimeError", "unknown request"))
+        except BaseException as exc:  # the program may raise anything, SystemExit included: it goes to the test
+            reply(("raise", type(exc).__name__, _short(exc)))
+
+
+def _zygote_main(sock):
+    """Forks one solver per request (a DGRAM message naming the checker's process group, carrying the solver's
+    end of a socket pair). Forked from the harness before any job was read."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # solvers are reaped by the kernel
+    while True:
+        try:
+            message, fds, _flags, _address = socket.recv_fds(sock, 64, 4)
+        except InterruptedError:
+            continue
+        except OSError:
+            os._exit(0)
+        if not message and not fds:
+            os._exit(0)
+        if len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            continue
+        try:
+            group, cpu = (int(part) for part in message.decode("ascii").split(":"))
+        except ValueError:
+            os.close(fds[0])
+            continue
+        pid = os.fork()
+        if pid == 0:
+            status = EXIT_CHILD_CRASHED
+            try:
+                sock.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                try:
+                    os.setpgid(0, group)  # killed with the checker's group when its test ends
+                except OSError:
+                    pass
+                resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+                sys.setrecursionlimit(RECURSION_LIMIT)
+                _solver_main(socket.socket(fileno=fds[0]))
+            finally:
+                os._exit(status)
+        os.close(fds[0])
+
+
+def start_zygote(channel_fd):
+    """Forks the zygote (before any job: its memory holds no test) and returns (pid, the harness's socket)."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # end with the harness, inside a PID namespace or not
+            ours.close()
+            os.close(channel_fd)
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(devnull, fd)
+            os.close(devnull)
+            _zygote_main(theirs)
+        finally:
+            os._exit(EXIT_CHILD_CRASHED)
+    theirs.close()
+    return pid, ours
 
 
 RUNNERS = {"stdin": _run_stdin, "call": _run_call, "assert": _run_assert}
@@ -292,6 +713,8 @@ def child_main(ctx, test, result_fd):
     try:
         os.setpgid(0, 0)
         os.close(ctx.channel.fd)
+        if test["kind"] != "assert" and ctx.zygote_sock is not None:
+            ctx.zygote_sock.close()  # only an assert test's checker asks the zygote for a solver
         cpu = int(ctx.time_limit_s) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         devnull = os.open(os.devnull, os.O_RDWR)
@@ -347,6 +770,27 @@ class Context:
         self.time_limit_s = 1.0
         self.program = None
         self.prelude = None
+        self.prelude_source = None
+        self.zygote_pid = None
+        self.zygote_sock = None
+
+    def zygote_healthy(self):
+        """Whether the zygote is still there and running (a test may have killed or stopped it; then this sandbox
+        retires after the job, since a fresh zygote can only come from a process that holds no test)."""
+        if self.zygote_pid is None:
+            return True
+        try:
+            done, _ = os.waitpid(self.zygote_pid, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if done:
+            return False
+        try:
+            with open("/proc/%d/stat" % self.zygote_pid) as stat:
+                state = stat.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state not in ("T", "t", "Z", "X")
 
     def load(self, job):
         """Compiles the job's program and prelude (compiling runs nothing); returns the error that stops them."""
@@ -354,6 +798,7 @@ class Context:
         self.func_name = job.get("func_name")
         self.time_limit_s = float(job["time_limit_s"])
         self.program, self.prelude = None, None
+        self.prelude_source = job.get("prelude") or None
         if job.get("prelude"):
             self.prelude, error = _compile(job["prelude"], "<prelude>")
             if error is not None:
@@ -410,15 +855,22 @@ def _kill_group(pid):
 
 
 def _others_of_uid(uid):
+    """Every other process whose real uid is `uid`, read from /proc/<pid>/status (the owner of /proc/<pid> itself is
+    root for processes that are not dumpable, as this harness's forked children are)."""
     me = os.getpid()
     others = []
     for name in os.listdir("/proc"):
-        if name.isdigit() and int(name) not in (me, 1):
-            try:
-                if os.stat("/proc/" + name).st_uid == uid:
-                    others.append(int(name))
-            except OSError:
-                continue
+        if not name.isdigit() or int(name) in (me, 1):
+            continue
+        try:
+            with open("/proc/%s/status" % name, "rb") as status:
+                for line in status:
+                    if line.startswith(b"Uid:"):
+                        if int(line.split()[1]) == uid:
+                            others.append(int(name))
+                        break
+        except (OSError, ValueError, IndexError):
+            continue
     return others
 
 
@@ -434,21 +886,38 @@ def _reap():
 
 def _sweep(ctx):
     """Kills whatever the test left behind: everything this uid can signal (inside a PID namespace or under a
-    uid of its own that is only this sandbox's), reaps the orphans this process adopted, and waits (briefly)
-    until they are gone, so that nothing of one test is alive when the next starts."""
+    uid of its own that is only this sandbox's) except the zygote, reaps the orphans this process adopted, and
+    waits (briefly) until they are gone, so that nothing of one test is alive when the next starts. Everything
+    is stopped first (one `kill(-1, SIGSTOP)`), so that nothing forks while the survivors are listed and killed."""
     if not ctx.kill_all:
         _reap()
         return
+    spare = ctx.zygote_pid
     deadline = time.monotonic() + 3.0
     while True:
         try:
-            os.kill(-1, signal.SIGKILL)  # spares this process and PID 1
+            if spare is None:
+                os.kill(-1, signal.SIGKILL)  # spares this process and PID 1
+            else:
+                os.kill(-1, signal.SIGSTOP)
+                for pid in _others_of_uid(ctx.uid):
+                    if pid != spare:
+                        _signal(pid, signal.SIGKILL)
+                _signal(spare, signal.SIGCONT)
         except (ProcessLookupError, PermissionError):
             pass
         _reap()
-        if not _others_of_uid(ctx.uid) or time.monotonic() > deadline:
+        left = [pid for pid in _others_of_uid(ctx.uid) if pid != spare]
+        if not left or time.monotonic() > deadline:
             return
         time.sleep(0.001)
+
+
+def _signal(pid, sig):
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _outcome_from_status(status, kind):
@@ -634,6 +1103,7 @@ def main():
     os.close(devnull)
     set_up(setup)
     ctx = Context(setup, channel)
+    ctx.zygote_pid, ctx.zygote_sock = start_zygote(channel.fd)  # before any job: its memory holds no test
     channel.emit({"event": "ready"})
     while True:
         line = reader.next_line()
@@ -641,7 +1111,7 @@ def main():
             return
         run_job(ctx, json.loads(line.decode("utf-8")))
         _wipe(ctx.workdir)
-        dirty = _ipc_left_behind(ctx.uid)
+        dirty = _ipc_left_behind(ctx.uid) or not ctx.zygote_healthy()
         channel.emit({"event": "done", "dirty": dirty})
         if dirty:
             return
