@@ -14,6 +14,7 @@ from rich.table import Table
 
 from darl.cli.main import app
 from darl.errors import InputError
+from darl.generation.base import PAPER_MAX_NEW_TOKENS
 from darl.generation.vllm_backend import engine_args_from_options, engine_kwargs
 
 
@@ -27,7 +28,7 @@ def eval_command(
                              "the same folder resumes."),
     samples: Optional[int] = typer.Option(None, "-n", "--samples", help="Samples per problem (default: the paper's "
                                           "16 for aime24/math500/amc23, 4 for livecodebench and the rest)."),
-    max_tokens: int = typer.Option(32768, "--max-tokens", help="Max response tokens (paper: 32k)."),
+    max_tokens: int = typer.Option(PAPER_MAX_NEW_TOKENS, "--max-tokens", help="Max response tokens (paper: 32k)."),
     temperature: float = typer.Option(0.6, help="Sampling temperature (paper: 0.6)."),
     top_p: float = typer.Option(0.95, "--top-p", help="Nucleus sampling (paper: 0.95)."),
     seed: int = typer.Option(0, help="Base seed of the sampling."),

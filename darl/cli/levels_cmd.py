@@ -44,3 +44,5 @@ def levels_command(
     console.print(table)
     console.print(f"dropped list: {paths['dropped']}")
     console.print(f"report: {paths['md']} and {paths['html']}; metrics: {paths['summary']}")
+    for message in cal.warnings:
+        console.print(f"[bold red]WARNING: {message}[/]")

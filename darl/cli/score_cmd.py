@@ -14,6 +14,7 @@ from rich.text import Text
 
 from darl.cli.main import app
 from darl.errors import InputError
+from darl.generation.base import PAPER_MAX_NEW_TOKENS
 from darl.generation.vllm_backend import engine_args_from_options, engine_kwargs
 
 
@@ -37,7 +38,9 @@ def score_command(
     k: int = typer.Option(4, "-k", help="Samples per problem and model."),
     temperature: float = typer.Option(0.6, help="Sampling temperature (the paper's evaluation setting)."),
     top_p: float = typer.Option(0.95, help="Nucleus sampling mass."),
-    max_new_tokens: int = typer.Option(1024, help="Token budget per response; longer ones count as truncated."),
+    max_new_tokens: int = typer.Option(PAPER_MAX_NEW_TOKENS, help="Token budget per response; longer ones count as "
+                                       "truncated (and fail). Default: the paper's evaluation length, which R1-style "
+                                       "models need; a model cut off often is named in a warning at the end."),
     seed: int = typer.Option(0, help="Base seed of the sampling."),
     batch_problems: int = typer.Option(8, help="Problems per generation call and per committed batch."),
     batch_size: int = typer.Option(32, help="Rows (problem x sample) per forward batch (transformers back end)."),
@@ -109,6 +112,10 @@ def score_command(
         result = run_shard(job, output, on_start=on_start, on_progress=on_progress)
     console.print(f"{result.dir}: {result.units_new} new rows ({result.samples_new} responses) in "
                   f"{result.seconds:.1f} s; {result.units_done_before + result.units_new} of {result.units_total} done")
+    if result.ungraded_units:
+        console.print(f"[bold red]{result.ungraded_units} (problem, model) rows were not written: the verifier could "
+                      f"not grade any of their samples (infrastructure failure, e.g. the code sandbox; see the log "
+                      f"above). Fix it and run the same command again to score them.[/]")
     if job.shard.count == 1 and result.complete:
         _summary(console, merge_shards(output))
     elif result.complete:
@@ -145,22 +152,25 @@ def score_merge_command(
 
 
 def _summary(console: Console, path: Path) -> None:
-    from darl.scoring.table import read_scores
+    from darl.scoring.table import generated_samples, read_scores, truncation_warnings
 
     rows = read_scores(path)
     table = Table(title=f"{path} ({len(rows)} rows)")
     for column in ("model", "domain", "problems", "mean pass rate", "solved (p>0)", "all K pass", "truncated",
-                   "mean tokens"):
+                   "mean tokens", "ungraded"):
         table.add_column(column, justify="left" if column in ("model", "domain") else "right")
     groups: dict[tuple[str, str], list[dict]] = {}
     for row in rows:
         groups.setdefault((row["model"], row["domain"]), []).append(row)
     for (name, domain), group in groups.items():
         n = len(group)
-        samples = sum(r["k"] for r in group)
+        samples = sum(generated_samples(r) for r in group)
         table.add_row(name, domain, str(n), f"{sum(r['pass_rate'] for r in group) / n:.3f}",
                       f"{sum(r['passes'] > 0 for r in group) / n:.1%}",
                       f"{sum(r['passes'] == r['k'] for r in group) / n:.1%}",
                       f"{sum(r['truncations'] for r in group) / samples:.1%}",
-                      f"{sum(r['mean_tokens'] * r['k'] for r in group) / samples:.0f}")
+                      f"{sum(r['mean_tokens'] * generated_samples(r) for r in group) / samples:.0f}",
+                      str(sum(int(r.get("infra_failures") or 0) for r in group)))
     console.print(table)
+    for message in truncation_warnings(rows):
+        console.print(f"[bold red]WARNING: {message}[/]")

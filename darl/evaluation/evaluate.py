@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from darl.atomic import atomic_replace, atomic_write_text
 from darl.errors import InputError
 from darl.evaluation.passk import mean_correctness, mean_pass_at_k
-from darl.generation.base import Completion, Generator, SamplingParams
+from darl.generation.base import PAPER_MAX_NEW_TOKENS, Completion, Generator, SamplingParams
 from darl.jsonl import read_json_lines
 from darl.prompting import chat_messages, generator_opens_thinking
 from darl.records import Problem, Verdict
@@ -66,7 +66,7 @@ class EvalSettings:
 
     temperature: float = 0.6
     top_p: float = 0.95
-    max_new_tokens: int = 32768
+    max_new_tokens: int = PAPER_MAX_NEW_TOKENS
     samples: int | None = None
     ks: tuple[int, ...] | None = None
     seed: int = 0

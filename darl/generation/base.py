@@ -13,6 +13,11 @@ from typing import Protocol, Sequence, runtime_checkable
 
 Messages = Sequence[dict[str, str]]
 
+# The paper evaluates with responses of up to 32k tokens; R1-style models think for thousands of tokens, so a smaller
+# budget cuts most of their responses off (a cut response counts as a failure). The one default of `darl score` and
+# `darl eval`; the embedded default and the demo pass their own, smaller budgets.
+PAPER_MAX_NEW_TOKENS = 32768
+
 
 @dataclass(frozen=True)
 class SamplingParams:

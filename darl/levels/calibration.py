@@ -4,15 +4,20 @@ policy was scored too) how well each proxy predicts the policy's own pass rate, 
 Every number has a namespaced key (`levels/...`, documented in docs/metrics.md) in `Calibration.metrics`.
 Correlations are Spearman rank correlations over all scored problems (dropped ones included: the drop rule is
 itself a difficulty judgement); None where a model's pass rates are constant (undefined correlation).
+
+Given the scores rows, it also records each model's truncation rate and a warning for every model cut off at its
+token limit in at least `darl.scoring.table.HIGH_TRUNCATION_RATE` of its responses (pass rates of cut-off responses
+are too low, so levels built on them are wrong); the report shows those warnings first.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from darl.levels.assign import LevelAssignment
+from darl.scoring.table import truncation_rates, truncation_warnings
 
 BINS = ("never", "sometimes", "always")
 
@@ -31,6 +36,8 @@ class Calibration:
     policy_fit: dict[str, dict[str, float | None]] = field(default_factory=dict)   # proxy -> stats
     policy_by_level: dict[str, dict[str, float | None]] = field(default_factory=dict)  # level -> domain -> mean
     metrics: dict[str, float | int | None] = field(default_factory=dict)
+    truncation: dict[str, float] = field(default_factory=dict)  # model -> share of responses cut at the limit
+    warnings: list[str] = field(default_factory=list)  # shown first in the report
 
 
 def _bin(p: float, never: float, always: float) -> int:
@@ -68,7 +75,9 @@ def auroc(scores: list[float], labels: list[bool]) -> float | None:
     return float((rank_sum - pos * (pos + 1) / 2) / (pos * neg))
 
 
-def calibrate(assignment: LevelAssignment) -> Calibration:
+def calibrate(assignment: LevelAssignment, score_rows: Sequence[dict[str, Any]] = ()) -> Calibration:
+    """The report's numbers for `assignment`; `score_rows` (the scores table it came from) adds truncation rates
+    and warnings."""
     config = assignment.config
     names = list(assignment.level_names)
     everything = [(k.problem_id, k.domain, k.pass_rates) for k in assignment.kept] + [
@@ -95,6 +104,8 @@ def calibrate(assignment: LevelAssignment) -> Calibration:
                 grid[_bin(x, never, always)][_bin(y, never, always)] += 1
             confusion[(ra, rb)] = grid
     cal = Calibration(names, domains, counts, overlap, models, rates, corr, confusion, config.policy)
+    cal.truncation = {m: r for m, r in truncation_rates(score_rows).items() if m in models}
+    cal.warnings = truncation_warnings([r for r in score_rows if r["model"] in models])
     if config.policy is not None:
         target = rates[config.policy]
         solved = [t > 0 for t in target]
@@ -129,6 +140,8 @@ def _metrics(cal: Calibration, roles: dict[str, str]) -> dict[str, float | int |
     for m in cal.models:
         values = cal.rates[m]
         out[f"levels/model/{m}/mean_pass_rate"] = sum(values) / len(values) if values else None
+        if m in cal.truncation:
+            out[f"levels/model/{m}/truncation_rate"] = cal.truncation[m]
     for m, stats in cal.policy_fit.items():
         for stat, value in stats.items():
             out[f"levels/policy_fit/{m}/{stat}"] = value

@@ -43,7 +43,7 @@ def make_levels(scores_path: str | Path | Sequence[str | Path], output: str | Pa
     assignment = assign_levels(rows, config)
     problems = read_problems(problems_path if problems_path is not None else problems_for_scores(paths[0]))
     levels_path = write_levels(assignment, problems, Path(output))
-    calibration = calibrate(assignment)
+    calibration = calibrate(assignment, rows)
     written = write_report(calibration, config.to_dict(), levels_path)
     return assignment, calibration, {"levels": levels_path, "dropped": dropped_path(levels_path), **written}
 

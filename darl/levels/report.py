@@ -120,9 +120,10 @@ def _sections(cal: Calibration, config: dict) -> list[tuple[str, list[str], list
         values = cal.rates[m]
         roles = [r for r, mm in config["roles"].items() if mm == m] + (["policy"] if m == cal.policy else [])
         model_rows.append([m, ", ".join(roles) or "-", _fmt(sum(values) / len(values)),
-                           _fmt(sum(v > 0 for v in values) / len(values)), _fmt(sum(v >= 1 for v in values) / len(values))])
-    sections.append(("Pass rates per model", ["model", "role", "mean pass rate", "solved (p > 0)", "always (p = 1)"],
-                     model_rows, "hist"))
+                           _fmt(sum(v > 0 for v in values) / len(values)), _fmt(sum(v >= 1 for v in values) / len(values)),
+                           _fmt(cal.truncation.get(m))])
+    sections.append(("Pass rates per model", ["model", "role", "mean pass rate", "solved (p > 0)", "always (p = 1)",
+                                              "truncated"], model_rows, "hist"))
     sections.append(("Agreement between proxies (Spearman rank correlation)", [""] + cal.models,
                      [[a] + [_fmt(cal.spearman[(a, b)], 2) for b in cal.models] for a in cal.models], "spearman"))
     for (ra, rb), grid in cal.bin_confusion.items():
@@ -151,6 +152,7 @@ def write_report(cal: Calibration, config: dict, levels_path: Path) -> dict[str,
                          + (f" + share {lv['keep']['share']} of `{lv['keep']['when']}`" if "keep" in lv else "")
                          for lv in config["levels"]))
     md = ["# Levels calibration report", "", intro, ""]
+    md += [f"> **WARNING:** {message}\n" for message in cal.warnings]
     for title, header, rows, plot in sections:
         md += [f"## {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         md += ["| " + " | ".join(r) + " |" for r in rows]
@@ -163,6 +165,7 @@ def write_report(cal: Calibration, config: dict, levels_path: Path) -> dict[str,
              "<style>body{font-family:sans-serif;max-width:1000px;margin:auto}table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}</style>",
              "</head><body><h1>Levels calibration report</h1>", f"<p>{html.escape(intro)}</p>"]
+    parts += [f"<p style='color:#b00;font-weight:bold'>WARNING: {html.escape(message)}</p>" for message in cal.warnings]
     for title, header, rows, plot in sections:
         parts.append(f"<h2>{html.escape(title)}</h2><table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header)
                      + "</tr>" + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"

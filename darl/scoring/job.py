@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from darl.errors import InputError
-from darl.generation.base import SamplingParams
+from darl.generation.base import PAPER_MAX_NEW_TOKENS, SamplingParams
 
 Backend = Literal["transformers", "vllm"]
 
@@ -81,8 +81,9 @@ def shard_of(problem_id: str, count: int) -> int:
 
 @dataclass(frozen=True)
 class ScoreJob:
-    """K samples per (problem, model) at the evaluation sampling settings (temperature 0.6, top_p 0.95 as in the
-    paper; `max_new_tokens` is ours: the paper's 32k would not fit a CPU). `batch_problems` is how many problems
+    """K samples per (problem, model) at the evaluation sampling settings (temperature 0.6, top_p 0.95 and up to
+    32768 new tokens, as the paper evaluates; the embedded default and the demo pass a few hundred, and a CPU cannot
+    reach 32k with a real model in reasonable time). `batch_problems` is how many problems
     go to the generator per call (each call then makes batch_problems x k samples) and to the verifier thread
     per flush; `keep_responses` also stores every sample's text and verdict."""
 
@@ -91,7 +92,7 @@ class ScoreJob:
     k: int = 4
     temperature: float = 0.6
     top_p: float = 0.95
-    max_new_tokens: int = 1024
+    max_new_tokens: int = PAPER_MAX_NEW_TOKENS
     seed: int = 0
     batch_problems: int = 8
     shard: Shard = field(default_factory=Shard)
