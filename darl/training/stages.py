@@ -43,7 +43,8 @@ from darl.training.rewards import reward_functions
 from darl.training.sampler import LevelDomainSampler
 from darl.training.sinks import run_sinks
 from darl.training.trainer import DARL_STATE, DarlGRPOTrainer, PeriodicValidation
-from darl.training.validation import ValidationResult, greedy_accuracy
+from darl.training.deepspeed_config import deepspeed_config
+from darl.training.validation import ValidationResult, distributed_greedy_accuracy, trainer_validation
 from darl.verifiers import Verifier
 
 
@@ -89,12 +90,16 @@ def resolve_model_path(name: str) -> str:
 
 
 def _load_model(path: str) -> tuple[Any, Any]:
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = resolve_model_path(path)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForCausalLM.from_pretrained(path)
+        # fp32 master weights whatever the checkpoint's dtype: transformers' default "auto" would load an R1
+        # checkpoint in bf16, where AdamW steps of lr 1e-6 vanish; bf16 compute comes from `scale.bf16` (autocast,
+        # or DeepSpeed bf16 with fp32 master weights), as TRL itself loads a policy given by name.
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
     except OSError as exc:
         raise InputError(f"cannot load the policy ({exc})", field="model",
                          hint="give a local Hugging Face checkpoint directory or a reachable hub id") from None
@@ -139,14 +144,15 @@ def grpo_config(recipe: Recipe, index: int, output_dir: Path, world_size: int) -
         kwargs["vllm_server_base_url"] = scale.vllm_server_base_url
     if scale.deepspeed:
         kwargs["deepspeed"] = scale.deepspeed
+    if scale.zero_stage is not None:  # darl's DeepSpeed config; its sizes are "auto", filled from these kwargs
+        kwargs["deepspeed"] = deepspeed_config(scale.zero_stage, scale.bf16)
     return GRPOConfig(**kwargs)
 
 
 def _validate_fn(trainer: DarlGRPOTrainer, tokenizer: Any, problems: list, verifier: Verifier,
                  max_new_tokens: int, batch_size: int) -> Callable[[], float]:
-    def validate() -> float:
-        model = trainer.accelerator.unwrap_model(trainer.model)
-        return greedy_accuracy(model, tokenizer, problems, verifier, max_new_tokens, batch_size).accuracy
+    def validate() -> float:  # on every process: sharded over them, on the trainer's vLLM engine when it has one
+        return trainer_validation(trainer, tokenizer, problems, verifier, max_new_tokens, batch_size).accuracy
     return validate
 
 
@@ -268,7 +274,7 @@ def heldout_accuracy(model_path: str, problems: list, verifier: Verifier, max_ne
                      batch_size: int) -> ValidationResult:
     model, tokenizer = _load_model(model_path)
     model.to(process_state().device)
-    return greedy_accuracy(model, tokenizer, problems, verifier, max_new_tokens, batch_size)
+    return distributed_greedy_accuracy(model, tokenizer, problems, verifier, max_new_tokens, batch_size)
 
 
 def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, resume: bool = False,
