@@ -16,6 +16,7 @@ from typing import Any, Sequence
 from darl.evaluation.compare import compare_evals
 from darl.report import plots
 from darl.report.collect import EvalFile, RunData
+from darl.report.health_section import section_health
 from darl.report.series import Series, StageSpan, global_steps, numeric_keys, series, spearman, stage_spans
 
 CSS = """
@@ -452,7 +453,7 @@ def render(run: RunData, title: str | None = None) -> str:
                 f'Missing: {", ".join(absent) or "nothing"}.</p>')
     for problem in run.problems:
         body.append(f'<div class="problem"><b>Unreadable:</b> {_esc(problem)}</div>')
-    body += [section_data(run), training_html, section_online(run, spans), section_eval(run)]
+    body += [section_data(run), training_html, section_health(run), section_online(run, spans), section_eval(run)]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{_esc(title or 'darl run report')}</title><style>{CSS}</style></head><body>\n"
             + "\n".join(body) + "\n</body></html>\n")
