@@ -65,6 +65,13 @@ def train(
     before, after = result.heldout["before"], result.heldout["after"]
     console.print(f"held-out greedy accuracy ({before['count']} problems): {before['accuracy']:.3f} -> "
                   f"{after['accuracy']:.3f}   by domain {before['by_domain']} -> {after['by_domain']}")
+    from darl.training.health import check_health
+    from darl.training.metrics import read_jsonl
+
+    records = read_jsonl(out / "metrics.jsonl")
+    last = max((r["train/global_step"] for r in records if isinstance(r.get("train/global_step"), int)), default=0)
+    for warning in check_health(records, [(0, before["accuracy"]), (last, after["accuracy"])]):
+        console.print(f"[yellow]training health: {warning.name}[/yellow] from step {warning.step}: {warning.message}")
     console.print(f"run directory: {out} (metrics.jsonl, heldout.json, stage-*/manifest.json)")
     console.print(f"final model: {result.final}   evaluate it with: darl eval {result.final} -b ... -o {out}/eval")
 
