@@ -102,6 +102,8 @@ class StageSpec(_Strict):
     end: EndSettings = Field(description="When the stage ends.")
     carry_optimizer: bool = Field(True, description="Start from the previous stage's AdamW moments (ignored in stage 1).")
     carry_scheduler: bool = Field(False, description="Continue the previous stage's LR schedule position.")
+    trl: dict[str, Any] = Field(default_factory=dict, description="This stage's pass-through to trl.GRPOConfig "
+                                "(over the recipe's `trl:`); see darl.training.trl_args.")
 
     @model_validator(mode="after")
     def _streams_unique(self) -> StageSpec:
@@ -155,6 +157,18 @@ class ScaleSettings(_Strict):
         return self
 
 
+class PeftSettings(_Strict):
+    """LoRA adapters instead of full fine-tuning (needs `pip install 'darl[peft]'`); passed to TRL as `peft_config`.
+    Each stage trains a fresh adapter on the previous stage's weights with its adapter merged in."""
+
+    r: int = Field(16, ge=1, description="LoRA rank.")
+    lora_alpha: int = Field(32, ge=1, description="LoRA scaling numerator (scale = lora_alpha / r).")
+    lora_dropout: float = Field(0.05, ge=0, lt=1, description="Dropout on the LoRA input.")
+    target_modules: list[str] | Literal["all-linear"] = Field(
+        "all-linear", description="Module names to adapt (e.g. [q_proj, v_proj]) or 'all-linear'.")
+    bias: Literal["none", "all", "lora_only"] = Field("none", description="Which biases train.")
+
+
 class Recipe(_Strict):
     name: str = Field(description="Recipe name, recorded in the run.")
     model: str = Field(description="Starting policy: a local Hugging Face checkpoint directory or a hub id.")
@@ -170,6 +184,16 @@ class Recipe(_Strict):
     report_to: list[Literal["tensorboard", "wandb"]] = Field(default_factory=list,
                                                             description="Extra metric sinks besides metrics.jsonl.")
     scale: ScaleSettings = Field(default_factory=ScaleSettings, description="GPU scale pass-through to TRL.")
+    system_prompt: str | None = Field(None, description="A system message before every prompt (training, "
+                                      "validation); None = none, as in the paper.")
+    reward_weights: dict[Literal["math", "code"], float] = Field(
+        default_factory=dict, description="Weight of each domain's reward (TRL `reward_weights`); a domain left out "
+        "weighs 1.0.")
+    run_name: str | None = Field(None, description="Run name in TensorBoard/W&B (None = the recipe's name).")
+    project: str | None = Field(None, description="W&B project (None = $WANDB_PROJECT, else 'darl').")
+    peft: PeftSettings | None = Field(None, description="Train LoRA adapters (None = every weight).")
+    trl: dict[str, Any] = Field(default_factory=dict, description="Any other trl.GRPOConfig/TrainingArguments field, "
+                                "for every stage (checked against the installed TRL; see darl.training.trl_args).")
 
     @model_validator(mode="after")
     def _stages_resolve(self) -> Recipe:
@@ -178,7 +202,20 @@ class Recipe(_Strict):
             raise ValueError(f"stage names must be unique, got {names}")
         for i, _ in enumerate(self.stages):
             self.stage_settings(i)
+        if self.trl or any(stage.trl for stage in self.stages):
+            from darl.training.trl_args import check_pass_through
+
+            check_pass_through(self.trl, "trl")
+            for i, stage in enumerate(self.stages):
+                check_pass_through(stage.trl, f"stages.{i}.trl")
         return self
+
+    def trl_args(self, index: int) -> dict[str, Any]:
+        """The pass-through GRPOConfig fields of stage `index`: the recipe's `trl:` with the stage's on top."""
+        return {**self.trl, **self.stages[index].trl}
+
+    def reward_weight(self, domain: str) -> float:
+        return float(self.reward_weights.get(domain, 1.0))  # type: ignore[call-overload]
 
     def stage_settings(self, index: int) -> GRPOSettings:
         """The defaults with stage `index`'s overrides applied (validated like any GRPOSettings)."""
@@ -199,6 +236,7 @@ class Recipe(_Strict):
         data = self.model_dump(mode="json")
         for i, stage in enumerate(data["stages"]):
             stage["grpo"] = self.stage_settings(i).model_dump(mode="json")
+            stage["trl"] = self.trl_args(i)
         return data
 
 
@@ -253,7 +291,7 @@ def parse_recipe(text: str, path: str | Path = "<recipe>") -> Recipe:
         if err["type"] == "extra_forbidden":
             message = "unknown key (not a recipe field; see darl/training/recipe.py for the fields)"
         # A stage-override error raised inside the validator names its own path in the message.
-        if not loc and message.startswith("Value error, stages."):
+        if not loc and message.startswith(("Value error, stages.", "Value error, trl.")):
             dotted = message.removeprefix("Value error, ").split(":")[0]
             loc = tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
         field = ".".join(str(p) for p in loc) or None
