@@ -30,9 +30,11 @@ def user_message(problem: Problem) -> str:
     return f"{problem.prompt}\n\n{instruction}"
 
 
-def chat_messages(problem: Problem) -> list[dict[str, str]]:
-    """Conversational prompt in the format TRL and `tokenizer.apply_chat_template` take."""
-    return [{"role": "user", "content": user_message(problem)}]
+def chat_messages(problem: Problem, system_prompt: str | None = None) -> list[dict[str, str]]:
+    """Conversational prompt in the format TRL and `tokenizer.apply_chat_template` take; `system_prompt` (a
+    recipe's `system_prompt`) comes first as a system message when given."""
+    system = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    return system + [{"role": "user", "content": user_message(problem)}]
 
 
 _PROBE = [{"role": "user", "content": "darl probe: does the prompt open a thought?"}]

@@ -161,7 +161,8 @@ def stage_data(recipe: Recipe, stage_index: int, items: Sequence[LeveledProblem]
                              path=source, field=f"stages.{stage_index}.mix.{c_index}")
         start = len(rows)
         for p in members:
-            rows.append({"prompt": chat_messages(p), "problem_id": p.id, "stream": component.stream})
+            rows.append({"prompt": chat_messages(p, recipe.system_prompt), "problem_id": p.id,
+                         "stream": component.stream})
             problems[p.id] = p
         streams.append(Stream(component.stream, component.weight, tuple(range(start, len(rows))),
                               tuple(p.id for p in members)))

@@ -42,6 +42,7 @@ from darl.prompting import prompt_opens_thinking
 from darl.training.rewards import reward_functions
 from darl.training.sampler import LevelDomainSampler
 from darl.training.sinks import run_sinks
+from darl.training.trl_args import build_grpo_config, is_adapter, load_merged, lora_config
 from darl.training.trainer import DARL_STATE, DarlGRPOTrainer, PeriodicValidation
 from darl.training.deepspeed_config import deepspeed_config
 from darl.training.validation import ValidationResult, distributed_greedy_accuracy, trainer_validation
@@ -96,10 +97,12 @@ def _load_model(path: str) -> tuple[Any, Any]:
     path = resolve_model_path(path)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
+        # a LoRA stage's checkpoint is an adapter: start from its base with the adapter merged in
         # fp32 master weights whatever the checkpoint's dtype: transformers' default "auto" would load an R1
         # checkpoint in bf16, where AdamW steps of lr 1e-6 vanish; bf16 compute comes from `scale.bf16` (autocast,
         # or DeepSpeed bf16 with fp32 master weights), as TRL itself loads a policy given by name.
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+        model = (load_merged(path) if is_adapter(path)
+                 else AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32))
     except OSError as exc:
         raise InputError(f"cannot load the policy ({exc})", field="model",
                          hint="give a local Hugging Face checkpoint directory or a reachable hub id") from None
@@ -110,9 +113,8 @@ def _load_model(path: str) -> tuple[Any, Any]:
 
 def grpo_config(recipe: Recipe, index: int, output_dir: Path, world_size: int) -> Any:
     """TRL's GRPOConfig for stage `index`: the recipe's GRPO settings, scale pass-through and darl's fixed choices
-    (on-policy, ignore_data_skip because darl's sampler restores its own position)."""
-    from trl import GRPOConfig
-
+    (on-policy, ignore_data_skip because darl's sampler restores its own position), then the recipe's reward
+    weights, run name, project and `trl:` pass-through (darl.training.trl_args)."""
     g = recipe.stage_settings(index)
     stage = recipe.stages[index]
     scale = recipe.scale
@@ -146,7 +148,13 @@ def grpo_config(recipe: Recipe, index: int, output_dir: Path, world_size: int) -
         kwargs["deepspeed"] = scale.deepspeed
     if scale.zero_stage is not None:  # darl's DeepSpeed config; its sizes are "auto", filled from these kwargs
         kwargs["deepspeed"] = deepspeed_config(scale.zero_stage, scale.bf16)
-    return GRPOConfig(**kwargs)
+    domains = {c.domain for c in stage.mix}  # one reward function per domain, math before code (rewards.py)
+    kwargs["reward_weights"] = [recipe.reward_weight(d) for d in ("math", "code") if d in domains]
+    kwargs["run_name"] = recipe.run_name or recipe.name
+    if recipe.project is not None:
+        kwargs["project"] = recipe.project
+    kwargs.update(recipe.trl_args(index))  # the recipe's pass-through (checked: no field darl sets above)
+    return build_grpo_config(kwargs, f"stages.{index}")
 
 
 def _validate_fn(trainer: DarlGRPOTrainer, tokenizer: Any, problems: list, verifier: Verifier,
@@ -194,6 +202,7 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
         darl_sampler=sampler, tracker=tracker, stage_keys=sorted(data.problems),
         consumed_path=sdir / "consumed.jsonl", carry_from=carry_from if index > 0 else None,
         carry_optimizer=stage.carry_optimizer, carry_scheduler=stage.carry_scheduler,
+        peft_config=lora_config(recipe.peft),
     )
     val_problems = split.validation[index]
     max_new = recipe.validation.max_new_tokens or settings.max_completion_length
@@ -204,7 +213,8 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
                                     (lambda h: decide(h, plateau)) if plateau else None)
     trainer.add_callback(validation)
     trainer.add_callback(MetricsJsonlCallback(out / "metrics.jsonl", index + 1, stage.name, step_offset))
-    for sink in run_sinks(list(recipe.report_to), out, recipe.name, step_offset):
+    for sink in run_sinks(list(recipe.report_to), out, recipe.run_name or recipe.name, step_offset,
+                          project=recipe.project, stage_index=index + 1):
         trainer.add_callback(sink)
     trainer.remove_callback(ProgressCallback)
     trainer.add_callback(RichStageProgress(f"stage {index + 1}/{len(recipe.stages)} {stage.name}"))
