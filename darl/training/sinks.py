@@ -12,7 +12,8 @@ subclass them and change only that:
   metrics.jsonl;
 - W&B: one W&B run for the whole darl run. Its id is kept in `run/wandb.json` (or taken from `WANDB_RUN_ID`), and
   every stage and every resumed session logs into it (`resume="allow"`), with `train/global_step` as the x-axis.
-  The project is `WANDB_PROJECT` (default "darl"); offline and other settings come from W&B's own environment.
+  The project is the recipe's `project`, else `WANDB_PROJECT` (default "darl"); offline and other settings come
+  from W&B's own environment.
 Only the main process writes to either sink.
 """
 
@@ -37,14 +38,16 @@ def _scalars(logs: dict[str, Any]) -> dict[str, float]:
     return {k: v for k, v in logs.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-def run_sinks(report_to: list[str], run_dir: Path, run_name: str, step_offset: int) -> list[TrainerCallback]:
-    """One callback per sink named in `report_to` (recipe field; "tensorboard" and/or "wandb")."""
+def run_sinks(report_to: list[str], run_dir: Path, run_name: str, step_offset: int,
+              project: str | None = None) -> list[TrainerCallback]:
+    """One callback per sink named in `report_to` (recipe field; "tensorboard" and/or "wandb"); `project` is the
+    recipe's W&B project (None: `WANDB_PROJECT`, else "darl")."""
     sinks: list[TrainerCallback] = []
     for name in report_to:
         if name == "tensorboard":
             sinks.append(_tensorboard_sink(run_dir, step_offset))
         elif name == "wandb":
-            sinks.append(_wandb_sink(run_dir, run_name, step_offset))
+            sinks.append(_wandb_sink(run_dir, run_name, step_offset, project))
         else:  # the recipe's Literal type already refuses anything else
             raise ValueError(f"unknown metric sink {name!r}")
     return sinks
@@ -85,14 +88,14 @@ def wandb_run_id(run_dir: Path) -> str:
     return wandb.util.generate_id()
 
 
-def _wandb_sink(run_dir: Path, run_name: str, step_offset: int) -> TrainerCallback:
+def _wandb_sink(run_dir: Path, run_name: str, step_offset: int, project: str | None = None) -> TrainerCallback:
     from transformers.integrations import WandbCallback
 
     class RunWandb(WandbCallback):
         def setup(self, args, state, model, **kwargs):  # noqa: ANN001 (transformers callback signature)
             if state.is_world_process_zero and self._wandb.run is None:
                 run_id = wandb_run_id(run_dir)
-                self._wandb.init(project=os.environ.get("WANDB_PROJECT", "darl"), name=run_name, id=run_id,
+                self._wandb.init(project=project or os.environ.get("WANDB_PROJECT", "darl"), name=run_name, id=run_id,
                                  resume="allow", dir=str(run_dir))
                 (run_dir / WANDB_RUN_FILE).write_text(json.dumps({"id": run_id, "project": self._wandb.run.project}))
             super().setup(args, state, model, **kwargs)  # config, x-axis train/global_step, optional model watch
