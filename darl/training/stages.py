@@ -76,7 +76,13 @@ def latest_checkpoint(directory: Path) -> Path | None:
 
 def resolve_model_path(name: str) -> str:
     """`embedded:<role>` or `embedded:<preset>/<role>` names a policy of the embedded family (built and cached by
-    `darl bootstrap` on first use); anything else is a local checkpoint directory or a hub id, passed on as it is."""
+    `darl bootstrap` on first use); a `.gguf` file is dequantized once into a cached Hugging Face folder
+    (`darl.generation.loading.gguf_checkpoint`: TRL's reference model, checkpoints and resume need a folder);
+    anything else is a local checkpoint directory or a hub id, passed on as it is."""
+    if name.endswith(".gguf"):
+        from darl.generation.loading import gguf_checkpoint
+
+        return str(gguf_checkpoint(name))
     if not name.startswith("embedded:"):
         return name
     spec = name.removeprefix("embedded:")
