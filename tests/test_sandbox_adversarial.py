@@ -217,7 +217,7 @@ def test_the_sandbox_sees_no_host_files_and_runs_unprivileged():
              "print(len([p for p in os.listdir('/proc') if p.isdigit()]))\n")
     as_root = os.geteuid() == 0
     expected = (f"{json.dumps(sorted(visible))}\n['ld.so.cache', 'localtime']\n"
-                + ("True 0000000000000000\n" if as_root else "") + "3\n")  # bwrap's init, the runner, the test
+                + ("True 0000000000000000\n" if as_root else "") + "4\n")  # bwrap's init, the runner, its zygote, the test
     tests = CodeTests(io=(IOTest("", expected),))
     with CodeVerifier(workers=1, strict=True) as verifier:
         outcome = verifier.test_outcomes(Problem(id="probe", domain="code", prompt="p", tests=tests),

@@ -95,10 +95,10 @@ _PASS = Verdict(1.0, True, None)
 _WRONG = Verdict(0.0, False, None)
 
 
-def plan_check(gold_answer: str, response: str, thinking: bool = False) -> _Plan:
+def plan_check(gold_answer: str, response: str, thinking: bool = False, prompt: str | None = None) -> _Plan:
     """Decide what can be decided without sympy, and build the worker payload for the rest. Pure and linear in
     the length of `response`; never raises on any string. `thinking`: the prompt opened a `<think>` block
-    (darl.verifiers.extract)."""
+    (darl.verifiers.extract). `prompt`: the question, so that an answer that only echoes it scores 0."""
     final = final_answer_part(response, thinking)
     if final is None:
         return _Plan(Verdict(0.0, False, NO_FINAL_ANSWER))
@@ -117,6 +117,9 @@ def plan_check(gold_answer: str, response: str, thinking: bool = False) -> _Plan
         reason = ans.too_costly(tail, free_text=True)
         if reason is not None:
             return _Plan(Verdict(0.0, False, reason))
+        span = ans.last_math_span(tail)
+        if prompt and span is not None and ans.echoes_question(prompt, span, gold.text):
+            return _Plan(_WRONG)  # the question's own expression, which Math-Verify would evaluate
         return _Plan(payload=(gold.text, (), tail, gold.is_number))
     if not boxed.strip():
         return _Plan(Verdict(0.0, False, "no answer found"))
@@ -124,8 +127,14 @@ def plan_check(gold_answer: str, response: str, thinking: bool = False) -> _Plan
     if reason is not None:
         return _Plan(Verdict(0.0, False, reason))
     pred = ans.tidy(boxed, reference_is_number=gold.is_number)
+    if gold.number is not None:
+        pred = ans.decimal_comma(pred) or pred  # `1,5` for 1.5 (a list would be wrong against one number anyway)
     if pred == gold.text:  # Math-Verify compares the texts too: identical texts always match
         return _Plan(_PASS)
+    if ans.hedges(pred, gold.text):
+        return _Plan(_WRONG)  # `41 \\lor 42`, `41 \\pm 1`: alternatives where one answer is expected
+    if prompt and ans.echoes_question(prompt, pred, gold.text):
+        return _Plan(_WRONG)  # `\\boxed{6 \\times 7}` for "Compute $6 \\times 7$"
 
     if gold.choices is not None:
         letters = ans.choice_letters(pred)
@@ -206,18 +215,20 @@ class MathVerifier:
         for p in problems:
             if p.domain != "math" or p.answer is None:
                 raise ValueError(f"problem {p.id!r}: MathVerifier needs a math problem with an answer")
-        return self.verify_answers([str(p.answer) for p in problems], responses, thinking=thinking)
+        return self.verify_answers([str(p.answer) for p in problems], responses, thinking=thinking,
+                                   prompts=[p.prompt for p in problems])
 
     def verify_answers(self, answers: Sequence[str], responses: Sequence[str], *,
-                       thinking: bool = False) -> list[Verdict]:
-        """verify_batch on bare reference answers (for `darl verify` rows that are not Problems)."""
+                       thinking: bool = False, prompts: Sequence[str | None] | None = None) -> list[Verdict]:
+        """verify_batch on bare reference answers (for `darl verify` rows that are not Problems); `prompts`, when
+        given, lets an answer that echoes its question score 0."""
         verdicts: list[Verdict | None] = [None] * len(answers)
         waiting: dict[tuple, list[int]] = {}  # one sympy check per distinct (gold, answer) in the batch
         for i, (gold, response) in enumerate(zip(answers, responses, strict=True)):
             if not isinstance(response, str):
                 verdicts[i] = Verdict(0.0, False, "no answer found")
                 continue
-            plan = plan_check(str(gold), response, thinking)
+            plan = plan_check(str(gold), response, thinking, prompts[i] if prompts is not None else None)
             if plan.verdict is not None:
                 verdicts[i] = plan.verdict
                 continue

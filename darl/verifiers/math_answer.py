@@ -86,7 +86,16 @@ def _box_content(text: str, start: int, cmd: str) -> tuple[str, int] | None:
     return text[i:j], j
 
 
-_JOINER = re.compile(r"[\s$,]*(?:,|and|or|\\text\{\s*(?:and|or)\s*\})?[\s$,]*", re.IGNORECASE)
+# What may stand between two boxes that together are one multi-part answer (`\\boxed{1} and \\boxed{-2}`,
+# `\\boxed{(2, 2)} \\quad \\text{and} \\quad \\boxed{(6, 2)}`, `y_1 = \\boxed{..} \\) and \\( y_2 = \\boxed{..}`):
+# separators, math delimiters, spacing commands, the words and/or (plain or in \\text{}, also "for part (a) and"),
+# and a variable being assigned just before the next box. Prose beyond that (`\\boxed{40}. Let me recheck:
+# \\boxed{42}`, a self-correction) keeps only the last box.
+_JOIN_WORD = r"(?:(?:and|or|for|part|parts)\b|\([a-e]\))"
+_JOINER = re.compile(
+    r"(?:[\s$,;]|\\[()\[\]]|\\q?quad\b|\\[,;:! ]|" + _JOIN_WORD + r"|"
+    r"\\text\s*\{(?:\s|,|" + _JOIN_WORD + r")*\})*"
+    r"(?:[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?\s*=\s*)?", re.IGNORECASE)
 
 
 def last_boxed(text: str) -> str | None:
@@ -108,7 +117,7 @@ def last_boxed(text: str) -> str | None:
         if prev_parsed is None or prev_parsed[1] > start:
             break
         between = text[prev_parsed[1]:start]
-        if len(between) > 40 or _JOINER.fullmatch(between) is None:
+        if len(between) > 60 or _JOINER.fullmatch(between) is None:
             break
         parts.append(prev_parsed[0])
         start = prev[0]
@@ -272,7 +281,8 @@ _TEXT_CMD = r"\\(?:text|textbf|textit|textrm|textnormal|mathrm|mathbf|mathit|mbo
 # a number written inside text together with its unit: \text{5 cm}, \text{1.5 hours}
 _TEXT_NUMBER_UNIT = re.compile(_TEXT_CMD + r"\s*\{\s*(-?\d[\d,]*(?:\.\d+)?)\s+([A-Za-z][A-Za-z .]*?)\s*\}")
 # thousands grouped by thin spaces, spaces or `{,}`: 1\,000\,000, 10 000, 1{,}000, 1,\!000
-_GROUP_SEP = r"(?:(?:\\,|\\;|\\:|\\!|\\ |~|\{,\}|,\\!|,)\s?|\s)"
+# (a plain comma followed by a space separates list items: `32, 349` is two numbers, as Math-Verify reads it)
+_GROUP_SEP = r"(?:(?:\\,|\\;|\\:|\\!|\\ |~|\{,\}|,\\!)\s?|,|\s)"
 _GROUPED_NUMBER = re.compile(r"(?<![\d.])(\d{1,3})((?:" + _GROUP_SEP + r"\d{3})+)(?![\d])")
 # A leading prose prefix a model sometimes puts in the box
 _ANSWER_PREFIX = re.compile(
@@ -433,3 +443,87 @@ def is_plain_number(answer: str) -> bool:
     s = ungroup_thousands(answer, allow_plain_comma=True)
     s = re.sub(r"\^\s*\{?\\circ\}?|\\%|%|\\text\{[^{}]*\}|\\mbox\{[^{}]*\}", "", s).strip()
     return exact_number(s) is not None
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Hedges, echoes and decimal commas
+
+# Markers of an answer that offers alternatives instead of one answer: `41 \\lor 42`, `x = 41 \\vee x = 42`,
+# `41 \\text{ or } 42`, `41 or 42`, `41 \\pm 1`, `41 / 42 \\text{ (either)}`.
+_ALTERNATIVES = re.compile(r"\\(?:lor|vee|pm|mp)(?![A-Za-z])|(?<![A-Za-z\\])or(?![A-Za-z])|\\text\s*\{[^{}]*\b(?:either|or)\b",
+                           re.IGNORECASE)
+
+
+def alternatives(answer: str) -> frozenset[str]:
+    """The alternative markers (`\\lor`, `\\vee`, `or`, `\\pm`, `\\mp`) in an answer."""
+    return frozenset(m.group(0).lower().replace(" ", "") for m in _ALTERNATIVES.finditer(answer))
+
+
+def hedges(answer: str, gold: str) -> bool:
+    """True when `answer` offers alternatives (`41 \\lor 42`, `41 \\pm 1`) where the reference is one answer: one
+    of them may be right, but an answer that is several answers is not one. Against a reference that lists
+    several values (`2, 3`: every solution) the alternatives enumerate them and Math-Verify compares the sets; a
+    reference that itself reads `3 \\pm \\sqrt{2}` allows `\\pm`."""
+    if _top_level_comma(gold):
+        return False
+    return bool(alternatives(answer) - alternatives(gold))
+
+
+def _top_level_comma(text: str) -> bool:
+    depth = 0
+    for i, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth <= 0 and not (i > 0 and text[i - 1] == "{"):
+            return True
+    return False
+
+
+_MATH_SPAN = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_SQUASH = re.compile(r"\s+|\\left|\\right|\\[,;:! ]|\$|\\displaystyle")
+_OPERATION = re.compile(r"[-+*/^=<>!]|\\(?:times|cdot|div|d?t?frac|sqrt|binom|sum|prod|int|log|ln|sin|cos|tan|"
+                        r"choose|pmod|bmod|mod)(?![A-Za-z])")
+
+
+def _squash(text: str) -> str:
+    return _SQUASH.sub("", text).rstrip(".,;").replace("{}", "")
+
+
+def last_math_span(text: str) -> str | None:
+    """The content of the last `$..$`, `$$..$$`, `\\(..\\)` or `\\[..\\]` in `text` (what Math-Verify's free-text
+    extraction of an unboxed answer reads first), or None."""
+    last = None
+    for m in _MATH_SPAN.finditer(text[-4000:]):
+        last = next(g for g in m.groups() if g is not None)
+    return last
+
+
+def echoes_question(prompt: str, answer: str, gold: str) -> bool:
+    """True when `answer` is an expression copied from the question rather than its value: `6 \\times 7` for "Compute
+    $6 \\times 7$" (Math-Verify evaluates it and calls it 42). Only an unevaluated expression counts (it has an
+    operation, it is not a plain number or fraction) and never the reference's own text, so an answer that the
+    question happens to mention (a multiple-choice value, `\\frac{1}{2}`) is not affected."""
+    squashed = _squash(answer)
+    if len(squashed) < 3 or exact_number(answer) is not None or _OPERATION.search(answer) is None:
+        return False
+    if squashed == _squash(gold):
+        return False
+    return squashed in _squash(prompt)
+
+
+_DECIMAL_COMMA = re.compile(r"\s*(-?)(\d{1,300}),(\d{1,300})\s*")
+
+
+def decimal_comma(answer: str) -> str | None:
+    """`1,5` -> `1.5` when the comma can only be a decimal comma (not three digits after it, or a zero before it:
+    `1,000` stays a thousand); None when `answer` is not such a number. Used only when the reference is one plain
+    number, so that a list such as `1,2` is never read as 1.2 against a list reference."""
+    m = _DECIMAL_COMMA.fullmatch(answer)
+    if m is None:
+        return None
+    whole, fraction = m.group(2), m.group(3)
+    if len(fraction) == 3 and whole != "0":
+        return None
+    return f"{m.group(1)}{whole}.{fraction}"
