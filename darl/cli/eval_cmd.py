@@ -76,6 +76,9 @@ def eval_command(
         benchmarks[name], filters[name] = problems, applied
         console.print(f"[bold]{name}[/]: {len(problems)} problems x {settings.samples_for(name)} samples"
                       + (f"  {applied}" if applied else ""))
+    from darl.locking import FolderLock
+
+    lock = FolderLock(out).acquire()  # one writer per --out (darl.locking); an error exit drops it with the process
     console.print(f"loading [bold]{model}[/] ...")
     engine = engine_args_from_options(tensor_parallel_size, max_model_len, gpu_memory_utilization, engine_arg)
     scoped = [a for a in engine if a.model is not None]
@@ -101,6 +104,7 @@ def eval_command(
         (Path(out) / "compare.json").write_text(json.dumps(
             {"baseline": str(baseline), "comparisons": [c.to_dict() for c in comparisons]}, indent=2) + "\n")
     Console().print(f"wrote {result.path} and {Path(out) / 'samples.jsonl'}")
+    lock.release()
 
 
 def print_summary(data: dict, console: Console) -> None:

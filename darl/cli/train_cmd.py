@@ -45,12 +45,17 @@ def train(
         raise InputError("--levels and --out are required to train", field="--levels" if levels is None else "--out",
                          hint="or pass --dry-run for the memory preflight alone")
 
+    from darl.locking import FolderLock
+    from darl.training.processes import process_state
+
+    # one writer per --out (darl.locking), taken by the main process before the slow imports; an error exit drops
+    # it with the process
+    lock = FolderLock(out).acquire() if process_state().is_main_process else None
     from darl.training.stages import run_recipe
+
     console = Console()
     console.print(f"[bold]darl train[/bold] {spec.name}: {len(spec.stages)} stage(s), policy {spec.model}, out {out}")
     result = run_recipe(spec, levels, out, resume=resume)
-    from darl.training.processes import process_state
-
     if not process_state().is_main_process:  # under `accelerate launch` the summary is printed once
         return
     table = Table(title=f"{spec.name}: stages")
@@ -74,6 +79,8 @@ def train(
         console.print(f"[yellow]training health: {warning.name}[/yellow] from step {warning.step}: {warning.message}")
     console.print(f"run directory: {out} (metrics.jsonl, heldout.json, stage-*/manifest.json)")
     console.print(f"final model: {result.final}   evaluate it with: darl eval {result.final} -b ... -o {out}/eval")
+    if lock is not None:
+        lock.release()
 
 
 def _preflight(spec, devices: int, device_memory: str, model_config: Path | None, prompt_tokens: int | None) -> None:

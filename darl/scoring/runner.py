@@ -219,6 +219,7 @@ def run_shard(
         check_models(job.models)
     own_verifier = verifier is None
     verifier = verifier if verifier is not None else ProcessVerifier()
+    store: ShardStore | None = None
     try:
         domains = {p.domain for p in problems}
         if isinstance(verifier, ProcessVerifier):
@@ -254,6 +255,8 @@ def run_shard(
         return ShardResult(store.dir, units_total, len(done), worker.units, worker.samples,
                            time.monotonic() - started, complete, worker.ungraded_units)
     finally:
+        if store is not None:
+            store.close()
         if own_verifier:
             verifier.close()
 

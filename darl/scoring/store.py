@@ -9,6 +9,10 @@ Layout of `OUT/shard-IIII-of-NNNN/`:
   before its scores file; a samples file without a scores file is from a batch that did not commit and is removed.
 - `done.json` — written last, when every (problem, model) of the shard has a row.
 
+One writer per shard folder: `open()` takes its `darl.locking.FolderLock` (the lock file `OUT/.shard-....lock`
+sits beside the folder) before touching anything, and `close()` gives it back; a second process on the same shard
+stops with a message naming the first instead of deleting its temporary files and committing its batches again.
+
 Resume = read every committed scores file, skip the (problem, model) pairs found there, do the rest. A batch that
 was generating or verifying when the process died has no committed file and is done again, whole.
 """
@@ -23,6 +27,7 @@ from typing import Any
 
 from darl.atomic import atomic_replace, atomic_write_bytes
 from darl.errors import InputError
+from darl.locking import FolderLock
 from darl.scoring.job import ScoreJob
 from darl.scoring.table import SAMPLE_COLUMNS, SCORE_COLUMNS, write_table
 
@@ -49,11 +54,15 @@ class ShardStore:
         self.root = Path(out_dir)
         self.dir = self.root / job.shard.label
         self._next = 1
+        self._lock: FolderLock | None = None
 
     # ---------------------------------------------------------------------------------------------- manifest
     def open(self, header: dict[str, Any]) -> dict[str, Any]:
         """Create the folder (or check it holds this job), clear debris of an interrupted write, and return the
-        manifest. `header` adds the problems hash and counts; on resume those must match too."""
+        manifest. `header` adds the problems hash and counts; on resume those must match too. Takes the shard's
+        lock first (FolderLocked when another process holds it); `close()` releases it."""
+        if self._lock is None:
+            self._lock = FolderLock(self.dir).acquire()
         self.dir.mkdir(parents=True, exist_ok=True)
         for debris in self.dir.glob(".*.tmp"):
             debris.unlink()
@@ -79,6 +88,12 @@ class ShardStore:
                 p.unlink()  # its batch never committed; it will be generated again
         self._next = max(scores, default=0) + 1
         return manifest
+
+    def close(self) -> None:
+        """Release the shard's lock (a no-op when `open()` was never called)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # ------------------------------------------------------------------------------------------------- parts
     def score_parts(self) -> list[Path]:
