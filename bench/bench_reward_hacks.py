@@ -72,7 +72,8 @@ def _assert_problem() -> Problem:
 
 def _mbpp_problem() -> Problem:
     tests = CodeTests(asserts=tuple(f"assert add({a}, {b}) == {a + b}" for a, b in PAIRS), time_limit_s=3.0)
-    return Problem(id="hack/assert-mbpp", domain="code", prompt=PROMPT, tests=tests)
+    prompt = PROMPT + "\nYour code should pass this test:\nassert add(2, 3) == 5\n"  # as MBPP prompts quote a test
+    return Problem(id="hack/assert-mbpp", domain="code", prompt=prompt, tests=tests)
 
 
 def _leetcode_problem() -> Problem:

@@ -3,6 +3,8 @@
     load every source (strict, or --skip-invalid: malformed rows counted and written to <out>.skipped.jsonl)
     -> exact and near-duplicate removal (darl.data.dedup), first occurrence kept
     -> decontamination against every packaged evaluation set and any extra ones (darl.data.decontam)
+    -> a warning for code problems whose only tests are the examples their prompt shows (a policy that prints
+       the examples' outputs is rewarded in full there; darl.verifiers.code.jobs.prompt_example_tests)
     -> <out>.parquet, <out>.report.json (everything removed and why), <out>.report.md (the same, for people)
 
 The output is written only when the whole build succeeded (atomic rename), so a crashed build leaves no
@@ -12,6 +14,7 @@ half-written problems file; building again from the same sources gives the same 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -24,6 +27,9 @@ from darl.data.io import write_problems
 from darl.data.loaders import LoadedSource, SourceSpec, load_source
 from darl.errors import InputError
 from darl.records import Problem
+from darl.verifiers.code.jobs import prompt_example_tests
+
+log = logging.getLogger("darl.data")
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,11 @@ def build_problems(sources: Sequence[SourceSpec | str], output: str | Path, opti
     if not problems:
         raise InputError("no problems left to write", path=output,
                          hint="see what was skipped or removed above; check the sources and options")
+    examples_only = only_prompt_examples(problems)
+    if examples_only:
+        log.warning("%d code problem(s) are tested only by the examples their prompt shows (e.g. %s): a policy that "
+                    "prints those outputs is rewarded in full; add hidden tests where you can (report: "
+                    "'prompt_examples_only')", len(examples_only), ", ".join(examples_only[:3]))
     write_problems(problems, output)
     if options.skip_invalid:
         with open(skipped_path, "w", encoding="utf-8") as handle:
@@ -152,12 +163,19 @@ def build_problems(sources: Sequence[SourceSpec | str], output: str | Path, opti
             "eval_sets": eval_sizes, "removed_by_benchmark": decontam_result.by_benchmark(),
             "removed": [m.to_json() for m in decontam_result.removed],
             "other_matches": [m.to_json() for m in decontam_result.other_matches]},
+        "prompt_examples_only": {"count": len(examples_only), "ids": examples_only},
         "result": {"problems": len(problems), "by_domain": dict(Counter(p.domain for p in problems)),
                    "by_source": dict(Counter(p.source for p in problems))},
     }
     report_json.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     report_md.write_text(markdown_report(report), encoding="utf-8")
     return BuildOutputs(output, report_json, report_md, skipped_path if options.skip_invalid else None, report)
+
+
+def only_prompt_examples(problems: Sequence[Problem]) -> list[str]:
+    """Ids of the code problems whose every test is shown in full in the prompt (memorisable)."""
+    return [p.id for p in problems if p.domain == "code" and p.tests is not None and p.tests.count
+            and len(prompt_example_tests(p.prompt, p.tests)) == p.tests.count]
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
@@ -205,6 +223,12 @@ def markdown_report(report: dict[str, Any], limit: int = 200) -> str:
         lines += _table(["training problem", "benchmark", "benchmark problem", "overlap", "shared n-grams", "example"],
                         [[m["train_id"], m["benchmark"], m["benchmark_id"], m["overlap"], m["shared"], m["example"]]
                          for m in decontam["removed"][:limit]])
+    examples_only = report.get("prompt_examples_only") or {"count": 0, "ids": []}
+    lines += ["", "## Code problems tested only by the prompt's examples", "",
+              f"{examples_only['count']} problems: every test is an example shown in full in the prompt, so a "
+              "policy that prints those outputs without solving anything is rewarded in full. Add hidden tests "
+              "where you can."]
+    lines += [f"- {pid}" for pid in examples_only["ids"][:limit]]
     if any(len(section or {}) and len((section or {}).get("removed", [])) > limit
            for section in (dedup, decontam)):
         lines += ["", f"Only the first {limit} of each list are shown; the JSON report has them all."]

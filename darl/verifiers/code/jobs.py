@@ -11,6 +11,10 @@ host; only assert-style tests carry theirs, inside their own source):
 
 A test whose own data is malformed (functional input or output that is not JSON) fails as 'invalid test' without
 running, so the score still counts it; the verdict's error names it.
+
+Tests shown in the prompt (`prompt_example_tests`): a program that prints the examples' outputs passes them
+without solving anything. `darl data` warns about problems whose only tests are such examples (a memorising
+policy is rewarded in full there), and `hidden_score` is the score over the other tests.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from darl.records import CodeTests
+from darl.records import CodeTests, Problem
 from darl.verifiers.code.compare import decode_value, stdout_matches, value_matches
 from darl.verifiers.code.sandbox import Job
 
@@ -103,3 +107,50 @@ def grade(expectation: Expectation, result: dict[str, Any]) -> TestOutcome:
             return TestOutcome(True)
         return TestOutcome(False, "wrong answer")
     return TestOutcome(True)
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def _squashed(text: str) -> str:
+    return _SPACE.sub("", text)
+
+
+def _shown(text: str, prompt: str) -> bool:
+    squashed = _squashed(text)
+    return bool(squashed) and squashed in prompt
+
+
+def prompt_example_tests(prompt: str, tests: CodeTests) -> list[int]:
+    """Indices (in `CodeTests.count` order: io tests, then asserts) of the tests the prompt shows in full, compared
+    without whitespace: a stdin test whose input and output both appear, a functional test whose every argument
+    and whose expected value appear (as JSON), an assert whose source appears (MBPP prompts quote their asserts)."""
+    shown_prompt = _squashed(prompt)
+    shown: list[int] = []
+    for number, test in enumerate(tests.io):
+        if test.testtype == "stdin":
+            parts = [test.input, test.output]
+        else:
+            try:
+                parts = [json.dumps(arg) for arg in _functional_args(test.input)] + [json.dumps(json.loads(test.output))]
+            except ValueError:
+                continue
+        if parts and all(_shown(part, shown_prompt) for part in parts):
+            shown.append(number)
+    for number, source in enumerate(tests.asserts, start=len(tests.io)):
+        lines = [line for line in source.splitlines() if line.strip().startswith("assert")]
+        if lines and all(_shown(line, shown_prompt) for line in lines):
+            shown.append(number)
+    return shown
+
+
+def hidden_score(problem: Problem, outcomes: list[TestOutcome]) -> float | None:
+    """The share of passed tests among those the prompt does not show (what memorising the examples cannot earn);
+    None when the prompt shows every test."""
+    if problem.tests is None:
+        raise ValueError(f"problem {problem.id!r} has no tests")
+    shown = set(prompt_example_tests(problem.prompt, problem.tests))
+    hidden = [outcome for number, outcome in enumerate(outcomes) if number not in shown]
+    if not hidden:
+        return None
+    return sum(outcome.passed for outcome in hidden) / len(hidden)
