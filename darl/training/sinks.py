@@ -34,26 +34,29 @@ def global_step(step_offset: int, state: Any) -> int:
     return step_offset + state.global_step
 
 
-def _scalars(logs: dict[str, Any]) -> dict[str, float]:
-    return {k: v for k, v in logs.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+def _scalars(logs: dict[str, Any], stage_index: int) -> dict[str, float]:
+    """The numeric logs, plus `stage/index` (as metrics.jsonl has it) so that a chart shows where stages change."""
+    out = {k: v for k, v in logs.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return {**out, "stage/index": stage_index}
 
 
 def run_sinks(report_to: list[str], run_dir: Path, run_name: str, step_offset: int,
-              project: str | None = None) -> list[TrainerCallback]:
-    """One callback per sink named in `report_to` (recipe field; "tensorboard" and/or "wandb"); `project` is the
+              project: str | None = None, *, stage_index: int) -> list[TrainerCallback]:
+    """One callback per sink named in `report_to` (recipe field; "tensorboard" and/or "wandb") for stage
+    `stage_index` (1-based), whose first step follows `step_offset` steps of the stages before; `project` is the
     recipe's W&B project (None: `WANDB_PROJECT`, else "darl")."""
     sinks: list[TrainerCallback] = []
     for name in report_to:
         if name == "tensorboard":
-            sinks.append(_tensorboard_sink(run_dir, step_offset))
+            sinks.append(_tensorboard_sink(run_dir, stage_index, step_offset))
         elif name == "wandb":
-            sinks.append(_wandb_sink(run_dir, run_name, step_offset, project))
+            sinks.append(_wandb_sink(run_dir, run_name, stage_index, step_offset, project))
         else:  # the recipe's Literal type already refuses anything else
             raise ValueError(f"unknown metric sink {name!r}")
     return sinks
 
 
-def _tensorboard_sink(run_dir: Path, step_offset: int) -> TrainerCallback:
+def _tensorboard_sink(run_dir: Path, stage_index: int, step_offset: int) -> TrainerCallback:
     from transformers.integrations import TensorBoardCallback
 
     class RunTensorBoard(TensorBoardCallback):
@@ -68,7 +71,7 @@ def _tensorboard_sink(run_dir: Path, step_offset: int) -> TrainerCallback:
             if not state.is_world_process_zero or self.tb_writer is None or not logs:
                 return
             step = global_step(step_offset, state)
-            for key, value in _scalars(logs).items():
+            for key, value in _scalars(logs, stage_index).items():
                 self.tb_writer.add_scalar(key, value, step)
             self.tb_writer.flush()
 
@@ -83,12 +86,13 @@ def wandb_run_id(run_dir: Path) -> str:
     path = run_dir / WANDB_RUN_FILE
     if path.is_file():
         return json.loads(path.read_text())["id"]
-    import wandb
+    import secrets
 
-    return wandb.util.generate_id()
+    return secrets.token_hex(4)  # W&B's own ids are 8 characters of [a-z0-9]
 
 
-def _wandb_sink(run_dir: Path, run_name: str, step_offset: int, project: str | None = None) -> TrainerCallback:
+def _wandb_sink(run_dir: Path, run_name: str, stage_index: int, step_offset: int,
+                project: str | None = None) -> TrainerCallback:
     from transformers.integrations import WandbCallback
 
     class RunWandb(WandbCallback):
@@ -104,6 +108,7 @@ def _wandb_sink(run_dir: Path, run_name: str, step_offset: int, project: str | N
             if not self._initialized:
                 self.setup(args, state, model)
             if state.is_world_process_zero and logs:
-                self._wandb.log({**_scalars(logs), "train/global_step": global_step(step_offset, state)})
+                step = global_step(step_offset, state)
+                self._wandb.log({**_scalars(logs, stage_index), "train/global_step": step})
 
     return RunWandb()
