@@ -31,7 +31,8 @@ RECIPE_NAME = "embedded_two_stage"
 class DemoPreset:
     """Sizes of one demo run. `bootstrap` names darl.embedded's bootstrap preset (which also picks the task suite);
     `train_steps` caps each stage (the plateau test may end a stage earlier); `eval_problems` held-out problems per domain are evaluated with
-    `eval_samples` samples each at the paper's temperature 0.6 / top_p 0.95."""
+    `eval_samples` samples each at the paper's temperature 0.6 / top_p 0.95, drawn
+    fresh from generator levels `eval_levels` when set (see `eval_benchmarks`)."""
 
     name: str
     bootstrap: str
@@ -47,12 +48,14 @@ class DemoPreset:
     eval_max_tokens: int
     domains: tuple[str, ...] = ("math",)
     problems_per_domain: int | None = None
+    eval_levels: tuple[int, ...] | None = None
 
 
 PRESETS: dict[str, DemoPreset] = {
     "default": DemoPreset(name="default", bootstrap="default", score_k=4, score_max_tokens=128,
                           train_steps=(32, 16), prompts_per_step=32, num_generations=8, validation_per_component=24,
-                          plateau_every=4, eval_samples=4, eval_problems=96, eval_max_tokens=128),
+                          plateau_every=4, eval_samples=4, eval_problems=200, eval_max_tokens=128,
+                          eval_levels=(1, 2, 3, 4)),
     "quick": DemoPreset(name="quick", bootstrap="default", score_k=4, score_max_tokens=96,
                         train_steps=(3, 2), prompts_per_step=4, num_generations=4, validation_per_component=1,
                         plateau_every=2, eval_samples=2, eval_problems=16, eval_max_tokens=96,
@@ -236,9 +239,19 @@ def _train(out: Path, preset: DemoPreset, family: dict[str, str]) -> dict[str, A
 
 
 def eval_benchmarks(preset: DemoPreset, suite: str) -> dict[str, list]:
-    """The held-out split of the embedded suite, per domain, `eval_problems` spread across levels."""
+    """The held-out problems per domain. With `eval_levels` (preset default): `eval_problems` fresh problems spread
+    over those generator levels that no role and no policy trained on (darl.comparison.heldout: the suite's held-out
+    split extended, deduplicated against the warm start and every train split); levels 5-6, which no embedded model
+    solves, are left out, since they only add zeros. Without: the suite's held-out split, `eval_problems` spread
+    across its levels."""
     from darl.embedded.suite import embedded_suite
 
+    if preset.eval_levels is not None:
+        from darl.comparison.heldout import fresh_heldout
+
+        per_level = preset.eval_problems // len(preset.eval_levels)
+        return {f"embedded-{domain}": fresh_heldout(domain, preset.eval_levels, per_level, preset.bootstrap).problems
+                for domain in preset.domains}
     return {f"embedded-{domain}": _spread(embedded_suite(suite, "heldout", domains=(domain,)), preset.eval_problems)
             for domain in preset.domains}
 
