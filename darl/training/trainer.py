@@ -80,7 +80,8 @@ class DarlGRPOTrainer(GRPOTrainer):
         for i in range(len(inputs)):
             flags = [f.last_passed[i] for f in self.reward_funcs if isinstance(f, DomainReward) and f.last_passed]
             passed_local.append(any(bool(x) for x in flags))
-        eos = {*self.eos_token_ids, self._tokenizer.pad_token_id}
+        # TRL >= 1.15 keeps every end token (generation config's too) in eos_token_ids; before, only the tokenizer's
+        eos = {*getattr(self, "eos_token_ids", [self._tokenizer.eos_token_id]), self._tokenizer.pad_token_id}
         ids = gather_object([x["problem_id"] for x in inputs])
         streams = gather_object([x["stream"] for x in inputs])
         passed = np.asarray(gather_object(passed_local), dtype=bool).reshape(-1, g)
