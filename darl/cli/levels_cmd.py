@@ -18,8 +18,8 @@ def levels_command(
                                         "one table (e.g. the policy scored separately at its training temperature)."),
     output: Path = typer.Option(..., "-o", "--output", help="Levels Parquet file to write (what `darl train` reads)."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Levels YAML config: roles, thresholds, keep "
-                                          "shares, custom rules (default: the paper's rules, roles named small/"
-                                          "medium/large/filter)."),
+                                          "shares, custom rules; or a packaged config's name: `paper` (default: "
+                                          "the paper's rules, roles named small/medium/large/filter)."),
     problems: Optional[Path] = typer.Option(None, "--problems", help="Problems file the scores were made from "
                                             "(default: the one recorded by `darl score`)."),
 ) -> None:

@@ -173,15 +173,32 @@ def _custom_levels(value: Any, source: str) -> tuple[LevelRule, ...]:
     return tuple(rules)
 
 
+def packaged_configs() -> dict[str, Path]:
+    """Levels configs that ship with darl (package data under darl/levels/configs/), by name: `paper` is the
+    paper's rules with each role's model named after the role, as the README scores them."""
+    folder = Path(__file__).resolve().parent / "configs"
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+
+
+def resolve_config_path(name_or_path: str | Path) -> Path:
+    """A config file as given, or the packaged config of that name (a file of that name wins)."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    packaged = packaged_configs()
+    if str(name_or_path) in packaged:
+        return packaged[str(name_or_path)]
+    raise InputError("no such levels config file or packaged config", path=path,
+                     hint=f"packaged configs: {', '.join(packaged) or 'none'}")
+
+
 def load_config(path: str | Path | None) -> LevelsConfig:
-    """Read a YAML config (None: the paper's defaults)."""
+    """Read a YAML config, given by path or by a packaged config's name (None: the paper's defaults)."""
     if path is None:
         return build_config(None, source="defaults (the paper)")
     import yaml
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("no such levels config", path=path)
+    path = resolve_config_path(path)
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
