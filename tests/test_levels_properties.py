@@ -1,0 +1,137 @@
+"""Properties of the level rules and the condition language, checked with hypothesis against their specifications:
+
+- `assign_levels` with the paper's defaults against a direct reading of method.md section 4 (levels overlap; Level 3
+  = every problem the large model never solves plus exactly round(share x count) of those it solves, per domain;
+  the filter drops what R1 never solves), for any pass rates, any mix of domains, any row order and any seed;
+- `compile_condition` against Python itself: the grammar is a subset of Python expressions, so a condition must
+  mean what Python says it means.
+"""
+
+from __future__ import annotations
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from darl.levels import assign_levels, build_config
+from darl.levels.expr import compile_condition
+
+ROLES = ("small", "medium", "large", "filter")
+SHARE = {"math": 0.5, "code": 0.1}
+
+
+def pass_rate(k: int) -> st.SearchStrategy[float]:
+    return st.integers(0, k).map(lambda c: c / k)
+
+
+@st.composite
+def scored_problems(draw):
+    """Problems with pass rates of the four roles as a scorer with k samples would give them."""
+    k = draw(st.sampled_from([1, 2, 4, 8]))
+    n = draw(st.integers(1, 40))
+    problems = {}
+    for i in range(n):
+        domain = draw(st.sampled_from(["math", "code"]))
+        problems[f"p{i:02d}"] = (domain, tuple(draw(pass_rate(k)) for _ in ROLES))
+    return problems
+
+
+def rows_of(problems):
+    return [{"problem_id": pid, "domain": domain, "source": "s", "model": role, "pass_rate": rate}
+            for pid, (domain, rates) in problems.items() for role, rate in zip(ROLES, rates)]
+
+
+def paper_level1(s: float) -> bool:
+    return 0 < s < 1
+
+
+def paper_level2(s: float, m: float) -> bool:
+    return (s == 0 and m == 1) or (s == 0 and 0 < m < 1) or (0 < s < 1 and 0 < m < 1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(scored_problems(), st.integers(0, 2**32 - 1), st.randoms(use_true_random=False))
+def test_assign_levels_is_the_papers_rule_set(problems, seed, rng):
+    config = build_config({"seed": seed})
+    rows = rows_of(problems)
+    result = assign_levels(rows, config)
+    kept = {k.problem_id: k for k in result.kept}
+    # the filter: exactly the problems R1 never solves are dropped, with their pass rates
+    assert {d.problem_id for d in result.dropped} == {pid for pid, (_, r) in problems.items() if r[3] == 0}
+    assert set(kept) == {pid for pid, (_, r) in problems.items() if r[3] > 0}
+    for pid, item in kept.items():
+        domain, (s, m, large, _) = problems[pid]
+        assert item.domain == domain and dict(item.pass_rates) == dict(zip(ROLES, problems[pid][1]))
+        assert (1 in item.levels) == paper_level1(s), (pid, s)
+        assert (2 in item.levels) == paper_level2(s, m), (pid, s, m)
+        if large == 0:
+            assert 3 in item.levels and 3 not in item.sampled
+        assert set(item.sampled) <= {3} and (3 in item.sampled) == (3 in item.levels and large > 0)
+        assert list(item.levels) == sorted(set(item.levels))
+    for domain, share in SHARE.items():
+        solved = [pid for pid, item in kept.items() if item.domain == domain and problems[pid][1][2] > 0]
+        sampled = [pid for pid in solved if 3 in kept[pid].levels]
+        assert len(sampled) == round(share * len(solved)), (domain, len(solved), len(sampled))
+    # the same rows in another order give the same levels (the draw is seeded, and sorted before drawing)
+    shuffled = rows[:]
+    rng.shuffle(shuffled)
+    again = {k.problem_id: (k.levels, k.sampled) for k in assign_levels(shuffled, config).kept}
+    assert again == {pid: (k.levels, k.sampled) for pid, k in kept.items()}
+
+
+def test_round_half_cases_of_the_keep_share():
+    """3 solved math problems at share 0.5 keep round(1.5) = 2 (not int(1.5) = 1); 7 solved code problems at 0.1
+    keep round(0.7) = 1 (not 0)."""
+    problems = {f"m{i}": ("math", (1.0, 1.0, 1.0, 1.0)) for i in range(3)}
+    problems |= {f"c{i}": ("code", (1.0, 1.0, 0.5, 1.0)) for i in range(7)}
+    result = assign_levels(rows_of(problems), build_config(None))
+    sampled = {k.problem_id for k in result.kept if 3 in k.sampled}
+    assert sum(pid.startswith("m") for pid in sampled) == 2 and sum(pid.startswith("c") for pid in sampled) == 1
+
+
+# ------------------------------------------------------------------------------------------- condition language
+NAMES = ("small", "medium", "large", "never", "always")
+
+
+def _atom() -> st.SearchStrategy[str]:
+    number = st.sampled_from(["0", "1", "0.5", "0.25", "-1", "2"])
+    return st.one_of(st.sampled_from(NAMES), number, st.sampled_from([f"p('{n}')" for n in NAMES]))
+
+
+@st.composite
+def comparison(draw):
+    ops = draw(st.lists(st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), min_size=1, max_size=3))
+    parts = [draw(_atom())]
+    for op in ops:
+        parts += [op, draw(_atom())]
+    return " ".join(parts)
+
+
+conditions = st.recursive(
+    comparison(),
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["and", "or"]), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        inner.map(lambda c: f"not {c}"),
+        st.tuples(inner, inner, inner).map(lambda t: f"{t[0]} and {t[1]} or {t[2]}"),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(conditions, st.fixed_dictionaries({n: st.sampled_from([0.0, 0.25, 0.5, 1.0]) for n in NAMES}))
+def test_conditions_mean_what_python_says(text, env):
+    condition = compile_condition(text, "test")
+    expected = bool(eval(text, {"__builtins__": {}, "p": lambda name: env[name]}, dict(env)))  # noqa: S307
+    assert condition(env) is expected, text
+    assert condition.names == {n for n in NAMES if n in text}
+
+
+def test_the_paper_level2_text_is_the_paper_rule():
+    from darl.levels.config import PAPER_LEVEL2
+
+    condition = compile_condition(PAPER_LEVEL2, "test")
+    grid = [0.0, 0.25, 0.5, 1.0]
+    for s in grid:
+        for m in grid:
+            assert condition({"small": s, "medium": m, "never": 0.0, "always": 1.0}) == paper_level2(s, m), (s, m)
