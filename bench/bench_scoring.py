@@ -30,7 +30,7 @@ from darl.data.io import write_problems
 from darl.generation.transformers_backend import TransformersGenerator
 from darl.prompting import chat_messages
 from darl.scoring import ModelSpec, ScoreJob, run_shard
-from darl.scoring.runner import _seed_offset, verify_unique
+from darl.scoring.runner import problem_seed, verify_unique
 from darl.scoring.verify_process import ProcessVerifier
 
 
@@ -92,7 +92,8 @@ def main() -> None:
         start = time.monotonic()
         responses.clear()
         for batch in batches:
-            out = generator.generate([chat_messages(p) for p in batch], job.sampling(_seed_offset("bench", batch[0].id)))
+            seeds = tuple(problem_seed(job.seed, "bench", p.id) for p in batch)  # as the runner seeds them
+            out = generator.generate([chat_messages(p) for p in batch], job.sampling(seeds))
             responses.append(out)
         return sum(len(c) for out in responses for c in out), time.monotonic() - start
 

@@ -54,7 +54,7 @@ def test_real_tiny_model_scored_by_real_math_verifier(tmp_path, verifier):
     # A tiny Qwen2 that answers Q0 correctly, Q1 wrongly and Q2 with no boxed answer at all.
     torch.set_num_threads(1)
     path = save_tiny_model(tmp_path / "tiny", pairs=[("Q0", "so \\boxed{4}"), ("Q1", "so \\boxed{5}"),
-                                                      ("Q2", "four")], steps=150)
+                                                      ("Q2", "four")], steps=400)  # 150 left loss 0.12
     problems = write_problems([math_problem(i) for i in range(3)], tmp_path / "p.parquet")
     job = ScoreJob(problems_path=str(problems), models=(ModelSpec("tiny", str(path), batch_size=4),), k=3,
                    max_new_tokens=24, batch_problems=2)

@@ -394,11 +394,11 @@ def _run_benchmark(generator: Generator, verifier: Any, pool: ThreadPoolExecutor
     batches = list(_batches(todo, settings.batch_problems))
 
     def generate(batch: list[Problem]) -> list[list[Completion]]:
-        # A seed per batch derived from its first problem: a resumed run samples a batch the same way (given the
-        # same batch split), and no two batches share a seed.
-        seed = settings.seed + _stable_hash(name, batch[0].id)
+        # A seed per problem from (seed, benchmark, problem id) alone: a resumed run, or another --batch-problems,
+        # samples every problem the same way.
+        seeds = tuple(settings.seed + _stable_hash(name, p.id) for p in batch)
         params = SamplingParams(n=n, temperature=settings.temperature, top_p=settings.top_p,
-                                max_new_tokens=settings.max_new_tokens, seed=seed)
+                                max_new_tokens=settings.max_new_tokens, seed=settings.seed, seeds=seeds)
         completions = generator.generate([chat_messages(p) for p in batch], params)
         if len(completions) != len(batch) or any(len(c) != n for c in completions):
             raise RuntimeError(f"generator {generator.name!r} returned {[len(c) for c in completions]} completions "

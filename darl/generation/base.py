@@ -21,11 +21,16 @@ PAPER_MAX_NEW_TOKENS = 32768
 
 @dataclass(frozen=True)
 class SamplingParams:
+    """`seed`: the call is reproducible. `seeds`: one seed per conversation of the call (overrides `seed`);
+    conversation i is then sampled from `seeds[i]` alone, so its samples do not depend on which other conversations
+    share the call (scoring seeds each problem from its id this way, so batching changes nothing)."""
+
     n: int = 1
     temperature: float = 0.6
     top_p: float = 0.95
     max_new_tokens: int = 1024
     seed: int | None = None
+    seeds: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -36,6 +41,15 @@ class SamplingParams:
             raise ValueError(f"SamplingParams.top_p must be in (0, 1], got {self.top_p}")
         if self.max_new_tokens < 1:
             raise ValueError(f"SamplingParams.max_new_tokens must be >= 1, got {self.max_new_tokens}")
+
+    def conversation_seeds(self, count: int) -> list[int] | None:
+        """The seed of each of `count` conversations when `seeds` is set (None otherwise); a length mismatch is an
+        error, never a silent reuse."""
+        if self.seeds is None:
+            return None
+        if len(self.seeds) != count:
+            raise ValueError(f"SamplingParams.seeds has {len(self.seeds)} seeds for {count} conversations")
+        return list(self.seeds)
 
 
 @dataclass(frozen=True)

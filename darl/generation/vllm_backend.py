@@ -4,8 +4,9 @@ models. `vllm` is imported only when a `VLLMGenerator` is made.
 Same contract as the transformers back end: the tokenizer's chat template with the assistant turn opened (rendered
 here and passed as token ids, so vLLM adds no second BOS), exactly the given temperature/top_p (top_k off, no
 repetition penalty, whatever the model's generation config says), `n` samples per conversation, `num_tokens` =
-generated token ids (the end token included), `truncated` = vLLM's finish reason 'length'. With `params.seed` set,
-conversation i gets the per-request seed `seed + i`, which makes a call reproducible independent of batching.
+generated token ids (the end token included), `truncated` = vLLM's finish reason 'length'. With `params.seeds` set,
+conversation i gets the per-request seed `seeds[i]`; with only `params.seed`, `seed + i`. Either makes a call
+reproducible independent of how vLLM batches the requests.
 
 Engine settings (`tensor_parallel_size`, `pipeline_parallel_size`, `max_model_len`, `gpu_memory_utilization`, or
 any other `vllm.LLM` / `EngineArgs` keyword) reach the engine unchanged. On the command line they are
@@ -118,11 +119,13 @@ class VLLMGenerator:
             top_k=-1,
             repetition_penalty=1.0,
             max_tokens=params.max_new_tokens,
-            seed=None if params.seed is None else params.seed + index,
+            seed=params.seeds[index] if params.seeds is not None else None if params.seed is None
+            else params.seed + index,
             skip_special_tokens=True,
         )
 
     def generate(self, conversations: Sequence[Messages], params: SamplingParams) -> list[list[Completion]]:
+        params.conversation_seeds(len(conversations))  # checks one seed per conversation when seeds are given
         prompts = [{"prompt_token_ids": self.render(c)} for c in conversations]
         sampling = [self.sampling_params(params, i) for i in range(len(conversations))]
         outputs = self.llm.generate(prompts, sampling, use_tqdm=False)

@@ -110,11 +110,12 @@ class ScoreJob:
         if doubled:
             raise InputError(f"model name(s) {doubled} given twice", field="--model",
                              hint="name each model: --model small=PATH")
-        self.sampling(0)  # validates temperature, top_p and max_new_tokens now, not after the first model loads
+        self.sampling()  # validates temperature, top_p and max_new_tokens now, not after the first model loads
 
-    def sampling(self, seed_offset: int) -> SamplingParams:
+    def sampling(self, seeds: tuple[int, ...] = ()) -> SamplingParams:
+        """Sampling settings for one generation call; `seeds` holds one seed per conversation of the call."""
         return SamplingParams(n=self.k, temperature=self.temperature, top_p=self.top_p,
-                              max_new_tokens=self.max_new_tokens, seed=self.seed + seed_offset)
+                              max_new_tokens=self.max_new_tokens, seed=self.seed, seeds=tuple(seeds) or None)
 
     def settings(self) -> dict[str, Any]:
         """What must match for a folder's partial results to be resumed: not the shard (checked separately), the

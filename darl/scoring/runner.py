@@ -15,6 +15,9 @@ Infrastructure failures: a sample the verifier could not grade (Verdict score No
 counted in `infra_failures`; a (problem, model) with no graded sample at all is not committed, so that a rerun of the
 same command tries it again (`ShardResult.ungraded_units` counts them).
 
+Seeds: each problem's K samples under one model are seeded from (seed, model, problem id) alone (`problem_seed`,
+passed as per-conversation `SamplingParams.seeds`), so `--batch-problems`, resuming and sharding change no sample.
+
 Differences from the paper: the paper does not say how it scored; K, the token budget and the batch size are
 our defaults. Models are scored one after another (one model in memory at a time).
 """
@@ -117,8 +120,11 @@ def check_models(models: Sequence[ModelSpec]) -> None:
                                  hint="check the path; offline, only local folders and .gguf files work") from None
 
 
-def _seed_offset(model: str, first_problem: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"{model}\0{first_problem}".encode()).digest()[:4], "big") >> 1
+def problem_seed(seed: int, model: str, problem_id: str) -> int:
+    """The sampling seed of one problem's K samples under one model: from the job's seed, the model name and the
+    problem id alone, so that the batch a problem lands in (`--batch-problems`, a resumed run, a shard) changes
+    nothing, and two models never share a seed."""
+    return seed + (int.from_bytes(hashlib.sha256(f"{model}\0{problem_id}".encode()).digest()[:4], "big") >> 1)
 
 
 def verify_unique(verifier: Verifier | ProcessVerifier, problems: Sequence[Problem],
@@ -276,7 +282,7 @@ def _score_model(job: ScoreJob, spec: ModelSpec, pending: list[Problem], make_ge
     try:
         for start in range(0, len(pending), job.batch_problems):
             batch = pending[start:start + job.batch_problems]
-            params = job.sampling(_seed_offset(spec.name, batch[0].id))
+            params = job.sampling(tuple(problem_seed(job.seed, spec.name, p.id) for p in batch))
             completions = generator.generate([chat_messages(p) for p in batch], params)
             if len(completions) != len(batch) or any(len(c) != job.k for c in completions):
                 raise RuntimeError(f"generator {spec.name!r} returned {len(completions)} lists for {len(batch)} "

@@ -1,0 +1,79 @@
+"""Scoring samples each problem from (seed, model, problem id) alone: `--batch-problems` and the back end's row batch
+size change no response. Real embedded-family model, real transformers generation, real verifiers."""
+
+from __future__ import annotations
+
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from darl.data.io import write_problems
+from darl.generation.base import SamplingParams
+from darl.scoring import ModelSpec, ScoreJob, run_shard
+from darl.scoring.runner import problem_seed
+from darl.verifiers import Verifier
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_problem_seed_depends_on_seed_model_and_id_only():
+    assert problem_seed(0, "small", "p1") == problem_seed(0, "small", "p1")
+    assert len({problem_seed(0, "small", "p1"), problem_seed(1, "small", "p1"), problem_seed(0, "large", "p1"),
+                problem_seed(0, "small", "p2")}) == 4
+    with pytest.raises(ValueError, match="2 seeds for 3 conversations"):
+        SamplingParams(seeds=(1, 2)).conversation_seeds(3)
+
+
+def _samples(folder) -> dict[tuple[str, int], str]:
+    """(problem id, sample index) -> response text, from a shard folder's samples files."""
+    rows = [r for part in sorted(next(folder.glob("shard-*")).glob("samples-*.parquet"))
+            for r in pq.read_table(part).to_pylist()]
+    return {(r["problem_id"], r["sample"]): r["text"] for r in rows}
+
+
+def test_two_batchings_give_identical_responses(tmp_path, embedded_family):
+    problems = embedded_family.problems("train")[:6]
+    path = write_problems(problems, tmp_path / "p.parquet")
+    model = str(embedded_family.path("small"))
+    runs = {}
+    with Verifier() as verifier:
+        for name, batch_problems, batch_size in (("one-by-one", 1, 3), ("all-at-once", 6, 64)):
+            job = ScoreJob(str(path), (ModelSpec("small", model, batch_size=batch_size),), k=4, max_new_tokens=64,
+                           batch_problems=batch_problems, keep_responses=True)
+            assert run_shard(job, tmp_path / name, verifier=verifier).complete
+            runs[name] = _samples(tmp_path / name)
+    assert len(runs["one-by-one"]) == 24
+    assert runs["one-by-one"] == runs["all-at-once"]
+    assert len(set(runs["one-by-one"].values())) > 6  # sampled, not greedy: samples of a problem differ
+
+
+def test_vllm_gets_each_problems_seed(monkeypatch):
+    """The vLLM back end (not installable here) maps `seeds` onto its per-request seed (a stand-in module records
+    the SamplingParams it is given)."""
+    import types
+
+    made = []
+
+    class FakeSamplingParams:
+        def __init__(self, **kwargs):
+            self.kwargs = kwargs
+            made.append(kwargs)
+
+    module = types.ModuleType("vllm")
+    module.SamplingParams = FakeSamplingParams
+    monkeypatch.setitem(sys.modules, "vllm", module)
+    from darl.generation.vllm_backend import VLLMGenerator
+
+    generator = VLLMGenerator.__new__(VLLMGenerator)
+    generator._vllm = module
+    params = SamplingParams(n=2, seeds=(11, 7))
+    assert [generator.sampling_params(params, i).kwargs["seed"] for i in range(2)] == [11, 7]
+    assert generator.sampling_params(SamplingParams(seed=3), 1).kwargs["seed"] == 4
