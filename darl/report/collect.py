@@ -12,6 +12,16 @@ demo` writes and a bare `darl train` output both work):
   stage folder), and metrics whose name contains `online`;
 - held-out accuracy: darl train's `heldout.json` (greedy accuracy of the starting and final policy);
 - evaluations: every `eval.json` (the label is its folder's path).
+
+Levels and scores usually sit beside a run, not in it (`darl levels ... -o levels.parquet`, `darl train --levels
+levels.parquet --out run/`). When the run directory has none, they are looked for, in this order:
+1. the levels file each stage manifest records (`data.levels_file`, an absolute path), with darl levels' calibration
+   files beside it (`<stem>.summary.json`, `<stem>.report.html`) and scores in its folder (`scores.parquet` or
+   `scores/scores.parquet`);
+2. the run directory's parent folder: `levels.parquet`, `levels.summary.json`, `levels.report.html`,
+   `scores.parquet`, `scores/scores.parquet` (the layout of the README's commands). Nothing deeper, so that another
+   run's files beside this one are never taken for this run's.
+`RunData.sources` says which file each part came from.
 """
 
 from __future__ import annotations
@@ -61,6 +71,8 @@ class RunData:
     evals: list[EvalFile] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     """Files that exist but could not be read, with why."""
+    sources: dict[str, Path] = field(default_factory=dict)
+    """Where the levels, scores and calibration files were found ('levels', 'scores', 'calibration', ...)."""
 
     @property
     def baseline(self) -> EvalFile | None:
@@ -141,7 +153,9 @@ def collect(run_dir: str | Path) -> RunData:
     for name, attr in (("scores.parquet", "scores"), ("levels.parquet", "levels")):
         paths = by_name.get(name, [])
         if paths:
-            setattr(data, attr, _read_table(sorted(paths, key=lambda p: len(p.parts))[0], data.problems))
+            path = sorted(paths, key=lambda p: len(p.parts))[0]
+            setattr(data, attr, _read_table(path, data.problems))
+            data.sources[attr] = path
     if by_name.get("levels.report.html"):
         data.calibration_report = by_name["levels.report.html"][0]
     for name in CALIBRATION_NAMES:
@@ -149,7 +163,9 @@ def collect(run_dir: str | Path) -> RunData:
             value = _read_json(by_name[name][0], data.problems)
             if isinstance(value, dict):
                 data.calibration = value
+                data.sources["calibration"] = by_name[name][0]
                 break
+    _levels_beside_the_run(data)
 
     online_rows: list[dict[str, Any]] = []
     for path in files:
@@ -180,6 +196,48 @@ def collect(run_dir: str | Path) -> RunData:
             data.evals.append(EvalFile(label=label, path=path, data=value))
     data.evals.sort(key=lambda e: (not e.is_baseline, e.label))
     return data
+
+
+def _recorded_levels_files(manifests: list[dict[str, Any]]) -> list[Path]:
+    """The levels files the stage manifests record (darl train writes the absolute path), in stage order."""
+    out: list[Path] = []
+    for manifest in manifests:
+        data = manifest.get("data")
+        value = data.get("levels_file") if isinstance(data, dict) else None
+        if isinstance(value, str) and Path(value) not in out:
+            out.append(Path(value))
+    return out
+
+
+def _levels_beside_the_run(data: RunData) -> None:
+    """Fill in levels, scores and calibration that the run directory lacks, from the places the module docstring
+    lists, in that order (the first file found for each part wins)."""
+    candidates: list[tuple[Path, Path]] = []  # (levels file, folder to look for its companions in)
+    for levels_file in _recorded_levels_files(data.manifests):
+        candidates.append((levels_file, levels_file.parent))
+    parent = data.root.resolve().parent
+    candidates.append((parent / "levels.parquet", parent))
+    for levels_file, folder in candidates:
+        stem = levels_file.name.removesuffix(".parquet")
+        if data.levels is None and levels_file.is_file():
+            data.levels = _read_table(levels_file, data.problems)
+            data.sources["levels"] = levels_file
+        if data.scores is None:
+            for path in (folder / "scores.parquet", folder / "scores" / "scores.parquet"):
+                if path.is_file():
+                    data.scores = _read_table(path, data.problems)
+                    data.sources["scores"] = path
+                    break
+        if data.calibration is None and (folder / f"{stem}.summary.json").is_file():
+            value = _read_json(folder / f"{stem}.summary.json", data.problems)
+            if isinstance(value, dict):
+                data.calibration = value
+                data.sources["calibration"] = folder / f"{stem}.summary.json"
+        if data.calibration_report is None and (folder / f"{stem}.report.html").is_file():
+            data.calibration_report = folder / f"{stem}.report.html"
+    if data.levels is None:
+        for levels_file in _recorded_levels_files(data.manifests):
+            data.problems.append(f"{levels_file}: the levels file the stage manifests record is gone")
 
 
 def _online_rows(value: Any) -> list[dict[str, Any]]:

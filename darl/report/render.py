@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import math
+import os
 import re
 from collections import defaultdict
+from pathlib import Path
 from typing import Any, Sequence
 
 from darl.evaluation.compare import compare_evals
@@ -140,8 +142,8 @@ def _flat_scalars(mapping: dict[str, Any], prefix: str = "", depth: int = 0) -> 
 def section_data(run: RunData) -> str:
     parts = ["<h2>1. Data and levels</h2>"]
     if run.levels is None:
-        parts.append(_missing("no <code>levels.parquet</code> in the run directory (run <code>darl levels</code>); "
-                              "level statistics are not shown."))
+        parts.append(_missing("no <code>levels.parquet</code> in the run directory, beside it, or where its stage "
+                              "manifests say (run <code>darl levels</code>); level statistics are not shown."))
     else:
         counts = _level_counts(run.levels)
         domains = sorted({d for per in counts.values() for d in per})
@@ -149,6 +151,10 @@ def section_data(run: RunData) -> str:
         parts.append(f"<p>{len(run.levels)} problems in the levels table.{_dropped_note(run.calibration)}</p>")
         parts.append(_table(["level"] + domains + ["total"], rows))
         parts.append(_img(plots.level_counts(counts), "problems per level"))
+    found = [f"{part}: <code>{_esc(str(path))}</code>" for part, path in run.sources.items()
+             if not path.resolve().is_relative_to(run.root.resolve())]
+    if found:
+        parts.append(f"<p>Read from beside the run directory: {'; '.join(found)}.</p>")
     if run.scores is None:
         parts.append(_missing("no <code>scores.parquet</code> (run <code>darl score</code>); pass-rate histograms "
                               "of the proxy models are not shown."))
@@ -169,7 +175,7 @@ def section_data(run: RunData) -> str:
         scalars = [(k, v) for k, v in _flat_scalars(run.calibration) if not k.startswith("levels/count/")][:80]
         parts.append("<h3>Levels calibration</h3>")
         if run.calibration_report is not None:
-            link = run.calibration_report.relative_to(run.root).as_posix()
+            link = Path(os.path.relpath(run.calibration_report, run.root)).as_posix()  # may sit beside the run
             parts.append(f'<p>darl levels\' full calibration report: <a href="{_esc(link)}">{_esc(link)}</a> '
                          "(a separate file beside this one).</p>")
         parts.append(_table(["quantity", "value"], [[_esc(k), _esc(_fmt(v))] for k, v in scalars]))
