@@ -282,6 +282,18 @@ def parse_recipe(text: str, path: str | Path = "<recipe>") -> Recipe:
                          line=None if mark is None else mark.line + 1) from None
     if not isinstance(data, dict):
         raise InputError("a recipe is a YAML mapping with 'name', 'model' and 'stages'", path=path)
+    if "model_name_or_path" in data and "stages" not in data:  # an open-r1 GRPO config, read directly
+        import logging
+        import os
+
+        from darl.training.open_r1 import from_open_r1
+
+        conversion = from_open_r1(data, name=Path(str(path)).stem, source=str(path),
+                                  processes=int(os.environ.get("WORLD_SIZE", "1")))
+        for note in conversion.notes:
+            logging.getLogger("darl.recipe").warning("%s: open-r1 config: %s", path, note)
+        data = conversion.recipe
+        text = yaml.safe_dump(data, sort_keys=False)  # error lines then point into the converted recipe
     try:
         return Recipe.model_validate(data)
     except ValidationError as exc:
