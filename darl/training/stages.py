@@ -69,9 +69,22 @@ def stage_dir(out: Path, index: int, name: str) -> Path:
 
 
 def latest_checkpoint(directory: Path) -> Path | None:
-    """The newest checkpoint-<step> that is complete (darl_state.json is written last)."""
-    done = [p for p in directory.glob("checkpoint-*") if (p / DARL_STATE).is_file()]
-    return max(done, key=lambda p: int(p.name.split("-")[1]), default=None)
+    """The newest checkpoint-<step> that is whole (`checkpoint_check`: darl_state.json, which is written last, and
+    every file a resume reads). A torn newer one is skipped with a warning, so the resume falls back to the previous
+    whole checkpoint and redoes the steps after it (the data position comes from that checkpoint too)."""
+    import warnings
+
+    from darl.training.checkpoint_check import checkpoint_problem
+
+    started = [p for p in directory.glob("checkpoint-*") if p.name.split("-")[1:2] and p.name.split("-")[1].isdigit()]
+    for path in sorted(started, key=lambda p: int(p.name.split("-")[1]), reverse=True):
+        problem = checkpoint_problem(path)
+        if problem is None:
+            return path
+        if (path / DARL_STATE).is_file():  # a folder without it is the ordinary debris of a kill during the write
+            warnings.warn(f"{path}: not resuming from this checkpoint: {problem}; falling back to an earlier one",
+                          stacklevel=2)
+    return None
 
 
 def resolve_model_path(name: str) -> str:
