@@ -327,9 +327,7 @@ def code_cases() -> list[Case]:
     for name, liar in _LIARS.items():
         for style in call_styles:
             cases.append(Case(name, "equal to anything", style, problems[style], fenced(_liar_program(style, liar))))
-    # stdin: a value whose __str__ claims the answer cannot know it; what it can do is print something truthy
-    cases.append(Case("lying_str_repr", "equal to anything", "stdin", problems["stdin"],
-                      fenced(_LIARS["lying_str_repr"] + "print(VALUE)\n")))
+    # (stdin has no such family: the host compares the printed text, so there is no object to lie with)
     for name, body in _EXITS_AT_IMPORT.items():
         for style in problems:
             program = body + (HONEST["stdin"] if style == "stdin" else "def add(a, b):\n    return 0\n"

@@ -374,7 +374,7 @@ class _SolverPickler(pickle.Pickler):
         kind = type(obj)
         if kind in _PLAIN_TYPES:
             return None
-        if (kind is type or kind is type(len)) and any(obj is c for c in _SAFE_CALLABLES):
+        if any(obj is c for c in _SAFE_CALLABLES):
             return None  # a safe constructor in a value's reduce (Counter's class, defaultdict's int)
         if kind in _SAFE_VALUE_TYPES or _record_name(obj) is not None:
             return None
