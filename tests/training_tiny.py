@@ -24,8 +24,10 @@ def make_tiny_policy(folder: Path, seed: int = 0) -> Path:
     core.pre_tokenizer = pre_tokenizers.Split(pattern="", behavior="isolated")
     core.decoder = decoders.Fuse()
     core.add_special_tokens(specials)
+    # model_input_names as Qwen2's own tokenizer: no token_type_ids (TRL 1.8 passes them on to generate, which
+    # transformers 4.56 refuses for a Qwen2 model)
     tok = PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", eos_token="</s>", unk_token="<unk>",
-                                  bos_token=None)
+                                  bos_token=None, model_input_names=["input_ids", "attention_mask"])
     tok.chat_template = CHAT_TEMPLATE
     torch.manual_seed(seed)
     config = Qwen2Config(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
