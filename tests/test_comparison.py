@@ -152,6 +152,9 @@ def test_compare_end_to_end_on_the_embedded_family(tiny_levels, embedded_family)
     compare(spec, out, only=("random", 1), say=said.append)
     assert (out / "runs" / "random" / "seed-1" / "recipe.resolved.yaml").exists()
     assert not (out / "comparison.json").exists()
+    partial = compare(spec, out, report_only=True, say=said.append)  # a merge step while jobs are still out
+    assert partial["arms"]["random"]["seeds_done"] == [1] and partial["arms"]["leveled"]["seeds_done"] == []
+    assert "| leveled | 0 | not trained yet |" in (out / "comparison.md").read_text()
     summary = compare(spec, out, say=said.append)
     assert any("random seed 1: trained earlier, reused" in s for s in said)
     assert summary["heldout_problems"] == 6

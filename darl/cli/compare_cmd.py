@@ -26,6 +26,8 @@ def compare(
     out: Path = typer.Option(..., "--out", help="Comparison folder (runs/, eval/, comparison.md/.json/.html)."),
     only: str | None = typer.Option(None, "--only", help="Train and evaluate one run, ARM:SEED (a cluster job); "
                                     "a later call without --only evaluates what is missing and writes the report."),
+    report_only: bool = typer.Option(False, "--report-only", help="Train and evaluate nothing; report the runs and "
+                                     "evaluations already finished (the others are listed as missing)."),
 ) -> None:
     """Train every arm x seed on the same levels file and rollout budget, evaluate each on the same held-out set, and
     report per-arm means with 95% intervals, paired differences against the baseline arm, learning curves, gradient
@@ -35,7 +37,7 @@ def compare(
     from darl.comparison import compare as run
 
     console = Console()
-    summary = run(spec, out, only=_only(only), say=console.print)
+    summary = run(spec, out, only=_only(only), report_only=report_only, say=console.print)
     if not summary:
         console.print(f"done: {only} (write the report with `darl compare {spec} --out {out}`)")
         return

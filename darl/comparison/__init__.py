@@ -12,16 +12,22 @@ from typing import Callable
 
 
 def compare(spec_path: str | Path, out: str | Path, only: tuple[str, int] | None = None,
-            report: bool = True, say: Callable[[str], None] = print) -> dict:
+            report: bool = True, report_only: bool = False, say: Callable[[str], None] = print) -> dict:
     """Run (or continue) the comparison in `spec_path` into `out`; unless `only` names one run, write the report.
+    `report_only`: train and evaluate nothing, report what is finished (runs still missing are listed as such).
     Returns the summary (empty when only one run was done)."""
     from darl.comparison.analysis import summarize
     from darl.comparison.report import write
-    from darl.comparison.runner import run_comparison
+    from darl.comparison.runner import plans as all_plans
+    from darl.comparison.runner import prepare, run_comparison
     from darl.comparison.spec import load_spec
 
     spec, _ = load_spec(spec_path)
-    plans = run_comparison(spec, out, only=only, say=say)
+    if report_only:
+        prepare(spec, Path(out))
+        plans = all_plans(spec)
+    else:
+        plans = run_comparison(spec, out, only=only, say=say)
     if only is not None or not report:
         return {}
     summary = summarize(spec, Path(out), plans)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from darl.comparison.arms import ArmPlan
-from darl.comparison.runner import BENCHMARK, curve_points, eval_dir, run_dir
+from darl.comparison.runner import BENCHMARK, HELDOUT_FILE, curve_points, eval_dir, run_dir
 from darl.comparison.spec import ComparisonSpec
 
 
@@ -170,9 +170,15 @@ def summarize(spec: ComparisonSpec, out: Path, all_plans: Sequence[ArmPlan]) -> 
                             "per_seed": per_seed, "problem_low": plo, "problem_high": phi,
                             "verdict": verdict(lo, hi) if len(seeds) >= 2 else verdict(plo, phi)}
     return {"name": spec.name, "baseline": spec.baseline, "start": start, "metrics": metric_names,
-            "heldout_problems": len(start_eval[1]) if start_eval else None,
+            "heldout_problems": _count_rows(out / HELDOUT_FILE),
             "budget": spec.budget.model_dump(), "eval": spec.eval.model_dump(), "arms": arms, "paired": paired,
             "runs": [r.__dict__ | {"rates": None} for r in runs]}
+
+
+def _count_rows(path: Path) -> int | None:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows if path.exists() else None
 
 
 def verdict(low: float | None, high: float | None) -> str:
