@@ -76,15 +76,17 @@ class DarlGRPOTrainer(GRPOTrainer):
             return rewards_per_func
         batch = self.state.global_step
         g = self.num_generations
-        passed_local = []
+        passed_local, graded_local = [], []
         for i in range(len(inputs)):
             flags = [f.last_passed[i] for f in self.reward_funcs if isinstance(f, DomainReward) and f.last_passed]
             passed_local.append(any(bool(x) for x in flags))
+            graded_local.append(any(x is not None for x in flags))  # None everywhere: the verifier could not run
         # TRL >= 1.15 keeps every end token (generation config's too) in eos_token_ids; before, only the tokenizer's
         eos = {*getattr(self, "eos_token_ids", [self._tokenizer.eos_token_id]), self._tokenizer.pad_token_id}
         ids = gather_object([x["problem_id"] for x in inputs])
         streams = gather_object([x["stream"] for x in inputs])
         passed = np.asarray(gather_object(passed_local), dtype=bool).reshape(-1, g)
+        graded = np.asarray(gather_object(graded_local), dtype=bool).reshape(-1, g)
         truncated = np.asarray(gather_object([len(c) == 0 or c[-1] not in eos for c in completion_ids_list]),
                                dtype=bool).reshape(-1, g)
         lengths = np.asarray(gather_object([len(c) for c in completion_ids_list]), dtype=float).reshape(-1, g)
@@ -102,8 +104,9 @@ class DarlGRPOTrainer(GRPOTrainer):
                                f"(drawn {drawn}, trained {group_ids}): accelerate's data-loader sharding broke "
                                f"TRL's contract")
         group_streams = streams[::g]
-        self.tracker.observe(batch, [GroupOutcome(k, s, int(p.sum()), g)
-                                     for k, s, p in zip(group_ids, group_streams, passed)])
+        # an ungraded rollout (sandbox failure) is no attempt: the online pass rate counts graded rollouts only
+        self.tracker.observe(batch, [GroupOutcome(k, s, int(p.sum()), int(n.sum()))
+                                     for k, s, p, n in zip(group_ids, group_streams, passed, graded)])
         for key, value in stream_metrics(group_streams, rewards, passed, truncated, lengths).items():
             self._metrics["train"][key].append(value)
         for key, value in self.tracker.summary(self.stage_keys).items():
