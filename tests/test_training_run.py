@@ -147,11 +147,35 @@ def test_sigkill_anywhere_then_resume_matches_an_uninterrupted_run(tiny):
         got_rows = read_jsonl(killed / name / "consumed.jsonl")
         assert [r["batch"] for r in got_rows] == list(range(len(ref_rows)))  # nothing skipped or repeated
         assert [r["ids"] for r in got_rows] == [r["ids"] for r in ref_rows]  # same prompts in the same order
-    # same rollouts after the resume: RNG, weights and optimizer came back exactly
-    def series(run):
-        return [(r["stage/index"], r["stage/step"], r["train/completions/mean_length"])
-                for r in read_jsonl(run / "metrics.jsonl") if "train/completions/mean_length" in r]
-    assert series(killed) == series(ref)
+    # same rollouts, losses and validations after the resume: RNG, weights and optimizer came back exactly
+    assert comparable_metrics(killed) == comparable_metrics(ref)
+    assert_same_tensors(killed / "stage-2-second", ref / "stage-2-second")
+
+
+# Wall-clock readings differ between any two runs; everything else a run logs must come back identical.
+_CLOCK_WORDS = ("time", "runtime", "per_second", "seconds", "elapsed", "eta")
+
+
+def comparable_metrics(run: Path) -> list[dict]:
+    return [{k: v for k, v in row.items() if not any(w in k for w in _CLOCK_WORDS)}
+            for row in read_jsonl(run / "metrics.jsonl")]
+
+
+def assert_same_tensors(stage_a: Path, stage_b: Path) -> None:
+    """The last checkpoint of two stage folders: identical weights, optimizer moments and scheduler."""
+    import torch
+    from safetensors.torch import load_file
+
+    last = max((p.name for p in stage_b.glob("checkpoint-*")), key=lambda n: int(n.split("-")[1]))
+    a, b = stage_a / last, stage_b / last
+    wa, wb = load_file(a / "model.safetensors"), load_file(b / "model.safetensors")
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa), last
+    oa = torch.load(a / "optimizer.pt", weights_only=True)["state"]
+    ob = torch.load(b / "optimizer.pt", weights_only=True)["state"]
+    assert oa.keys() == ob.keys()
+    for key in oa:
+        assert all(torch.equal(oa[key][name], ob[key][name]) for name in oa[key]), (last, key)
+    assert torch.load(a / "scheduler.pt", weights_only=True) == torch.load(b / "scheduler.pt", weights_only=True)
 
 
 def test_resume_after_the_plateau_checkpoint_ends_the_stage_without_training_more(tiny):
@@ -182,3 +206,75 @@ def test_resume_after_the_plateau_checkpoint_ends_the_stage_without_training_mor
     assert [r["ids"] for r in read_jsonl(copy / "stage-2-second" / "consumed.jsonl")] == \
         [r["ids"] for r in read_jsonl(root / "run" / "stage-2-second" / "consumed.jsonl")]
     assert second["end_step"] == ref_second["end_step"]
+
+
+TEARS = {  # what a kill, a power cut or a rotation cut short leaves in a checkpoint folder
+    "no darl_state.json (killed during the Hugging Face write)": lambda c: (c / "darl_state.json").unlink(),
+    "model.safetensors cut in half": lambda c: _truncate(c / "model.safetensors"),
+    "model.safetensors gone (rotation)": lambda c: (c / "model.safetensors").unlink(),
+    "trainer_state.json gone": lambda c: (c / "trainer_state.json").unlink(),
+    "trainer_state.json torn": lambda c: _truncate(c / "trainer_state.json"),
+    "optimizer.pt cut short": lambda c: _truncate(c / "optimizer.pt"),
+    "optimizer.pt gone": lambda c: (c / "optimizer.pt").unlink(),
+    "darl_state.json of another step": lambda c: (c / "darl_state.json").write_text(
+        (c / "darl_state.json").read_text().replace('"step": 4', '"step": 2', 1)),
+}
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize("tear", sorted(TEARS))
+def test_a_torn_checkpoint_is_never_resumed_from(tiny, tmp_path, tear):
+    """Each way a checkpoint can be left half-written makes the resume fall back to the previous whole one."""
+    import shutil
+    import warnings
+
+    from darl.training.checkpoint_check import checkpoint_problem
+    from darl.training.stages import latest_checkpoint
+
+    _, _, root, _ = tiny
+    stage = tmp_path / "stage"
+    shutil.copytree(root / "run" / "stage-1-first", stage)
+    assert checkpoint_problem(stage / "checkpoint-4") is None and latest_checkpoint(stage) == stage / "checkpoint-4"
+    TEARS[tear](stage / "checkpoint-4")
+    assert checkpoint_problem(stage / "checkpoint-4") is not None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert latest_checkpoint(stage) == stage / "checkpoint-2"
+    if (stage / "checkpoint-4" / "darl_state.json").exists():
+        assert any("checkpoint-4: not resuming from this checkpoint" in str(w.message) for w in caught)
+
+
+def test_resume_after_a_torn_final_checkpoint_redoes_its_steps_exactly(tiny):
+    """Stage 1's last checkpoint (step 4) cut short after darl_state.json was written: the resumed run must take
+    checkpoint 2, train steps 3 and 4 again and end exactly as the uninterrupted run did: the same prompts, every
+    logged metric, and the same weights, optimizer moments and scheduler in stage 2's last checkpoint."""
+    import shutil
+
+    import torch
+
+    from darl.training.stages import run_recipe
+
+    policy, levels, root, result = tiny
+    copy = root / "torn_resume"
+    shutil.copytree(root / "run", copy)
+    (copy / "stage-1-first" / "manifest.json").unlink()
+    shutil.rmtree(copy / "stage-2-second")
+    _truncate(copy / "stage-1-first" / "checkpoint-4" / "model.safetensors")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with pytest.warns(UserWarning, match="checkpoint-4: not resuming from this checkpoint: model.safetensors is "
+                                             "cut short"):
+            again = run_recipe(parse_recipe(recipe_text(policy)), levels, copy, resume=True, verifier=DigitStandIn())
+    finally:
+        torch.set_num_threads(threads)
+    assert [s.manifest["end_step"] for s in again.stages] == [s.manifest["end_step"] for s in result.stages]
+    for name in ("stage-1-first", "stage-2-second"):
+        assert read_jsonl(copy / name / "consumed.jsonl") == read_jsonl(root / "run" / name / "consumed.jsonl")
+    assert comparable_metrics(copy) == comparable_metrics(root / "run")
+    assert_same_tensors(copy / "stage-1-first", root / "run" / "stage-1-first")
+    assert_same_tensors(copy / "stage-2-second", root / "run" / "stage-2-second")
