@@ -77,3 +77,25 @@ def test_vllm_gets_each_problems_seed(monkeypatch):
     params = SamplingParams(n=2, seeds=(11, 7))
     assert [generator.sampling_params(params, i).kwargs["seed"] for i in range(2)] == [11, 7]
     assert generator.sampling_params(SamplingParams(seed=3), 1).kwargs["seed"] == 4
+
+
+def test_row_sampler_draws_from_transformers_own_distribution():
+    """Each row's draws follow exactly what transformers' temperature + top-p warpers give (tokens top-p removed
+    never come up), and a row's draws depend on its own seed only."""
+    from transformers.generation.logits_process import TemperatureLogitsWarper, TopPLogitsWarper
+
+    from darl.generation.transformers_backend import RowSampler
+
+    torch.manual_seed(0)
+    logits = torch.randn(2, 8)
+    expected = torch.softmax(TopPLogitsWarper(0.9)(None, TemperatureLogitsWarper(0.7)(None, logits.clone())), -1)
+    sampler = RowSampler([5, 9], 0.7, 0.9, "cpu")
+    counts = torch.zeros(2, 8)
+    for _ in range(4000):
+        counts[torch.arange(2), sampler(None, logits.clone()).argmax(-1)] += 1
+    assert torch.allclose(counts / 4000, expected, atol=0.03)
+    assert (counts[expected == 0] == 0).all()
+    alone = RowSampler([9], 0.7, 0.9, "cpu")
+    pair = RowSampler([5, 9], 0.7, 0.9, "cpu")
+    for _ in range(50):
+        assert alone(None, logits[1:].clone()).argmax(-1) == pair(None, logits.clone()).argmax(-1)[1]
