@@ -122,3 +122,18 @@ def test_unknown_format_and_a_file_as_output_folder_are_named_errors(evaluation,
     (tmp_path / "f").write_text("x")
     with pytest.raises(InputError, match="is a file, not a folder"):
         export_eval(evaluation[0], ["parquet"], tmp_path / "f")
+
+
+def test_cli_export_and_eval_flags_fail_before_work(evaluation, tmp_path):
+    from typer.testing import CliRunner
+
+    from darl.cli.main import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["export", str(evaluation[0]), "-f", "lighteval,parquet", "-o", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "samples.parquet").exists() and (tmp_path / "lighteval" / "results").is_dir()
+    res = runner.invoke(app, ["eval", "no/such-model", "-b", "aime24", "-o", str(tmp_path / "e"), "--export", "csv"])
+    assert res.exit_code != 0 and "unknown export format 'csv'" in str(res.exception)
+    res = runner.invoke(app, ["eval", "no/such-model", "-b", "aime24", "-o", str(tmp_path / "e"), "--grader", "mv"])
+    assert res.exit_code != 0 and "unknown grader 'mv'" in str(res.exception)

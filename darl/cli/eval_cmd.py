@@ -54,6 +54,10 @@ def eval_command(
                                                 "own maximum. At least the prompt plus --max-tokens."),
     gpu_memory_utilization: Optional[float] = typer.Option(None, "--gpu-memory-utilization", help="vLLM: share of "
                                                            "each GPU's memory the engine may use."),
+    grader: str = typer.Option("darl", "--grader", help="darl (darl's math verifier and sandbox) or math-verify "
+                               "(plain Math-Verify as open-r1/lighteval call it; code still in the sandbox)."),
+    export: Optional[list[str]] = typer.Option(None, "--export", help="Also write the results as lighteval, lm-eval "
+                                               "and/or parquet into -o (see `darl export`); repeatable."),
     engine_arg: Optional[list[str]] = typer.Option(None, "--engine-arg", help="vLLM: any vllm.LLM argument as "
                                                    "KEY=VALUE, VALUE read as JSON (e.g. pipeline_parallel_size=2); "
                                                    "repeatable."),
@@ -68,6 +72,12 @@ def eval_command(
     settings = EvalSettings(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, samples=samples,
                             seed=seed, batch_problems=batch_problems)
     baseline_data = read_eval(baseline) if baseline is not None else None  # fail before loading any model
+    from darl.evaluation.export import parse_formats
+    from darl.verifiers.plain_math_verify import GRADERS, open_grader
+
+    export_formats = parse_formats(export or [])  # an unknown format fails before any model is loaded
+    if grader not in GRADERS:
+        raise InputError(f"unknown grader {grader!r}", field="--grader", hint=f"one of {', '.join(GRADERS)}")
     window = parse_window(lcb_window) if lcb_window else None
     benchmarks, filters = {}, {}
     for spec in benchmark:
@@ -95,8 +105,9 @@ def eval_command(
         def on_progress(name: str, done: int, total: int) -> None:
             progress.update(tasks[name], completed=done, total=total)
 
-        result = evaluate(generator, benchmarks, out, settings, on_progress=on_progress,
-                          extra={"filters": filters, "model_path": model})
+        with open_grader(grader) as verifier:
+            result = evaluate(generator, benchmarks, out, settings, on_progress=on_progress, verifier=verifier,
+                              extra={"filters": filters, "model_path": model, "grader": grader})
     print_summary(result.data, Console())
     if baseline_data is not None:
         comparisons = compare_evals(result.data, baseline_data)
@@ -104,6 +115,11 @@ def eval_command(
         (Path(out) / "compare.json").write_text(json.dumps(
             {"baseline": str(baseline), "comparisons": [c.to_dict() for c in comparisons]}, indent=2) + "\n")
     Console().print(f"wrote {result.path} and {Path(out) / 'samples.jsonl'}")
+    if export_formats:
+        from darl.evaluation.export import export_eval
+
+        for fmt, paths in export_eval(out, export_formats, problems=benchmarks).items():
+            Console().print(f"{fmt}: {', '.join(str(p) for p in paths)}")
     lock.release()
 
 

@@ -22,6 +22,7 @@ from darl.cli import levels_cmd, score_cmd  # noqa: E402,F401
 from darl.cli import bootstrap_cmd  # noqa: E402,F401
 from darl.cli import compare_cmd  # noqa: E402,F401
 from darl.cli import recipe_cmd  # noqa: E402,F401
+from darl.cli import export_cmd  # noqa: E402,F401
 
 
 @app.callback()

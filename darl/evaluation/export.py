@@ -25,7 +25,7 @@ lm-evaluation-harness (OUT/lm_eval/):
 darl Parquet (OUT/samples.parquet): samples.jsonl's rows (one per sample) with the problem's prompt and reference.
 
 `<date>` is the time of export in lighteval's and lm-eval's own format (ISO, ':' replaced by '-'). Numbers are
-darl's: which grader produced them is in eval.json (`settings.grader`; `darl eval --grader math-verify` grades as
+darl's: which grader produced them is in eval.json (`extra.grader`; `darl eval --grader math-verify` grades as
 open-r1/lighteval do) and is copied into both layouts' config blocks.
 """
 
@@ -71,6 +71,11 @@ def parse_formats(values: Iterable[str]) -> list[str]:
     return out
 
 
+def grader_of(data: Mapping[str, Any]) -> str:
+    """Which grader produced the numbers: `darl eval --grader` is kept in eval.json's `extra` (default darl's)."""
+    return str((data.get("extra") or {}).get("grader", "darl"))
+
+
 def _task_metrics(bench: Mapping[str, Any]) -> dict[str, float | None]:
     """lighteval metric names and values of one darl benchmark summary."""
     n = bench["n"]
@@ -110,7 +115,7 @@ def write_lighteval(data: Mapping[str, Any], samples: Mapping[tuple[str, str], l
         config_tasks[task] = {"name": name, "evaluation_splits": ["test"], "num_samples": [bench["n"]],
                               "generation_size": data.get("settings", {}).get("max_new_tokens"),
                               "metrics": sorted(m for m in results[task] if not m.endswith("_stderr")),
-                              "grader": data.get("settings", {}).get("grader", "darl"), "version": 0}
+                              "grader": grader_of(data), "version": 0}
         by_id = _problems_by_id(problems.get(name))
         rows = []
         for (bench_name, problem_id), group in samples.items():
@@ -199,7 +204,7 @@ def write_lm_eval(data: Mapping[str, Any], samples: Mapping[tuple[str, str], lis
                                                  "top_p": settings.get("top_p"),
                                                  "max_gen_toks": settings.get("max_new_tokens")},
                            "metric_list": [{"metric": "pass@1", "aggregation": "mean", "higher_is_better": True}],
-                           "grader": settings.get("grader", "darl")} for name in names},
+                           "grader": grader_of(data)} for name in names},
         "versions": {name: 0 for name in names},
         "n-shot": {name: 0 for name in names},
         "higher_is_better": {name: {m.split(",")[0]: True for m in results[name] if m != "alias"
