@@ -8,7 +8,7 @@ rollouts actually spent, why each stage ended, and training-health warnings.
 Per arm: mean over seeds with a 95% t-interval across seeds (the seed-to-seed spread is what "reliably" is about;
 with 3 seeds the t quantile is 4.3, so the interval is wide unless seeds agree).
 
-Against the baseline arm, paired by seed and problem: for seed s, d_s = mean over problems of (rate of the arm at s -
+Against the starting policy and the baseline arm, paired by seed and problem: for seed s, d_s = mean over problems of (rate of the arm at s -
 rate of the baseline at s). Reported: mean of d_s with its t-interval across seeds, and the problem-level interval
 of the per-problem differences averaged over seeds (pairing by problem removes problem difficulty from the error; it
 does not include the seed spread, so the seed interval is the one the verdict uses when there are >= 2 seeds).
@@ -150,7 +150,11 @@ def summarize(spec: ComparisonSpec, out: Path, all_plans: Sequence[ArmPlan]) -> 
         if start is not None and mine:
             gains = [r.final["pass@1"] - start["pass@1"] for r in mine]
             mean, lo, hi = t_interval(gains)
-            entry["gain_vs_start"] = {"mean": mean, "low": lo, "high": hi, "per_seed": gains}
+            problems = sorted(start_eval[1])
+            per_problem = [sum(r.rates[p] for r in mine) / len(mine) - start_eval[1][p] for p in problems]
+            _, plo, phi = normal_interval(per_problem)
+            entry["gain_vs_start"] = {"mean": mean, "low": lo, "high": hi, "per_seed": gains, "problem_low": plo,
+                                      "problem_high": phi}
         arms[arm.name] = entry
     base = {r.seed: r for r in runs if r.arm == spec.baseline and r.rates is not None}
     paired: dict[str, Any] = {}
@@ -172,7 +176,7 @@ def summarize(spec: ComparisonSpec, out: Path, all_plans: Sequence[ArmPlan]) -> 
     return {"name": spec.name, "baseline": spec.baseline, "start": start, "metrics": metric_names,
             "heldout_problems": _count_rows(out / HELDOUT_FILE),
             "budget": spec.budget.model_dump(), "eval": spec.eval.model_dump(), "arms": arms, "paired": paired,
-            "runs": [r.__dict__ | {"rates": None} for r in runs]}
+            "runs": [r.__dict__ for r in runs]}
 
 
 def _count_rows(path: Path) -> int | None:

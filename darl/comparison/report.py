@@ -32,6 +32,16 @@ def _interval(entry: dict[str, Any] | None, signed: bool = False) -> str:
     return f"{mean} [{fmt.format(100 * entry['low'])}, {fmt.format(100 * entry['high'])}]"
 
 
+def _gain(entry: dict[str, Any] | None) -> str:
+    """Gain over the start: the seed interval, and the problem-level one (pairing by problem; no seed spread)."""
+    if not entry:
+        return "-"
+    text = _interval(entry, signed=True)
+    if entry.get("problem_low") is not None:
+        text += f" (problems [{100 * entry['problem_low']:+.1f}, {100 * entry['problem_high']:+.1f}])"
+    return text
+
+
 def learning_curves(summary: dict[str, Any]):  # -> Figure | None
     from matplotlib.figure import Figure
 
@@ -112,7 +122,7 @@ def markdown(summary: dict[str, Any], figures: dict[str, str]) -> str:
         spent = "-" if e.get("rollouts_spent") is None else f"{e['rollouts_spent']:.0f}"
         lines.append("| " + " | ".join([arm, f"{len(e['seeds_done'])}/{len(e['seeds_planned'])}",
                                         *[_interval(e.get(m)) for m in metrics],
-                                        _interval(e.get("gain_vs_start"), signed=True), gy, zv, spent]) + " |")
+                                        _gain(e.get("gain_vs_start")), gy, zv, spent]) + " |")
     lines.append("")
     if summary["paired"]:
         lines += [f"## Against the baseline arm `{summary['baseline']}` (paired by seed and problem)", "",
