@@ -86,7 +86,7 @@ def build_grpo_config(kwargs: dict[str, Any], where: str) -> Any:
         return GRPOConfig(**kwargs)
     except (TypeError, ValueError) as exc:
         raise InputError(f"TRL refuses this stage's settings: {exc}", field=where,
-                         hint="see `darl train RECIPE --print-resolved` for every field passed to GRPOConfig") from None
+                         hint="`darl recipe show RECIPE` prints every field passed to GRPOConfig") from None
 
 
 def lora_config(settings: Any) -> Any:
