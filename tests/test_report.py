@@ -99,3 +99,27 @@ def test_unreadable_files_are_reported_not_fatal(tmp_path: Path) -> None:
 def test_missing_run_directory_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such run directory"):
         write_report(tmp_path / "nope")
+
+
+def test_every_embedded_figure_decodes_to_a_drawn_png(full_run: Path) -> None:
+    """Each figure is a whole PNG that decodes (no browser needed): the signature, the image data, a sensible size
+    and something drawn on it (not one flat colour). A corrupted or truncated figure fails here, not only in the
+    slow browser test."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    html = write_report(full_run).read_text()
+    payloads = re.findall(r'<img alt="([^"]*)" src="data:image/png;base64,([^"]*)"', html)
+    assert len(payloads) == images(html) >= 6
+    for alt, payload in payloads:
+        data = base64.b64decode(payload, validate=True)
+        assert data.startswith(b"\x89PNG\r\n\x1a\n") and data.endswith(b"IEND\xaeB`\x82"), alt
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()  # decodes every chunk: a truncated or garbled stream raises here
+            pixels = np.asarray(image.convert("L"), dtype=float)
+        assert pixels.shape[0] >= 100 and pixels.shape[1] >= 200, (alt, pixels.shape)
+        assert pixels.std() > 1.0, f"{alt}: a blank figure"
+        assert alt.strip(), "every figure has alt text"
