@@ -272,12 +272,13 @@ def test_tensorboard_is_one_run_whose_step_continues_across_stages(runs):
 
 def test_wandb_offline_is_one_run_whose_step_continues_across_stages(runs):
     pytest.importorskip("wandb")
-    from wandb_records import history_rows  # noqa: PLC0415 (test helper beside this file)
+    from wandb_records import history_rows, wait_finished  # noqa: PLC0415 (test helper beside this file)
 
     _, ref, killed, _ = runs
     run_id = json.loads((ref / "wandb.json").read_text())["id"]
     files = sorted((ref / "wandb").glob("offline-run-*/run-*.wandb"))
     assert [f.name for f in files] == [f"run-{run_id}.wandb"]  # one W&B run for both stages
+    wait_finished(files[0])
     rows = [r for r in history_rows(files[0]) if "train/reward" in r]
     assert [r["train/global_step"] for r in rows] == [1, 2, 3, 4, 5, 6]
     jsonl = [r["train/reward"] for r in read_jsonl(ref / "metrics.jsonl") if "train/reward" in r]

@@ -43,6 +43,30 @@ def records(path: Path) -> Iterator[bytes]:
             yield parts + chunk
 
 
+def record_types(path: Path) -> list[str]:
+    from wandb.proto import wandb_internal_pb2 as pb
+
+    kinds = []
+    for raw in records(path):
+        record = pb.Record()
+        record.ParseFromString(raw)
+        kinds.append(record.WhichOneof("record_type"))
+    return kinds
+
+
+def wait_finished(path: Path, timeout: float = 60) -> None:
+    """Wait until W&B's writer has written the run's final 'exit' record: `wandb.finish()` (and a process's exit)
+    return before wandb-core, a separate process, has flushed the file (seen here: a 7-byte file right after
+    finish() that filled in a second later)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while "exit" not in record_types(path):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path}: no exit record after {timeout} s")
+        time.sleep(0.2)
+
+
 def history_rows(path: Path) -> list[dict[str, Any]]:
     """Every `wandb.log` row of the run, in order, as {key: value}."""
     from wandb.proto import wandb_internal_pb2 as pb
