@@ -281,6 +281,7 @@ def _run_call(ctx, test):
 
 def _run_assert(ctx, test):
     """The test source runs here, in the checker, with the prelude; the program runs in a solver (see below)."""
+    link = SolverLink(ctx.solver_pair[0], ctx.prelude_source, ctx.source)
     try:
         code = compile(test["source"], "<test>", "exec", dont_inherit=True)
     except SyntaxError as exc:
@@ -290,9 +291,7 @@ def _run_assert(ctx, test):
         namespace["__name__"] = "prelude"
         exec(ctx.prelude, namespace)
         _RECORD_CLASSES.update(_record_classes(namespace))
-    link = SolverLink(ctx)
-    ctx.zygote_sock.close()
-    for name, value in link.exports.items():
+    for name, value in link.exports().items():
         if name not in namespace:  # the prelude's names (is_same_list, ListNode) stay the checker's own
             namespace[name] = value
     namespace["__name__"] = "solution"
@@ -547,28 +546,45 @@ def _update_in_place(target, new):
 class SolverLink:
     """The checker's connection to its solver."""
 
-    def __init__(self, ctx):
-        if ctx.zygote_sock is None:
-            raise RuntimeError("no zygote to start the program's process")
-        mine, theirs = socket.socketpair()
-        try:
-            cpu = int(ctx.time_limit_s) + 1
-            socket.send_fds(ctx.zygote_sock, [("%d:%d" % (os.getpgrp(), cpu)).encode()], [theirs.fileno()])
-        finally:
-            theirs.close()
-        self.sock = mine
-        self.exports = self.request(("start", ctx.prelude_source, ctx.source))
+    def __init__(self, sock, prelude_source, program_source):
+        """Sends the program at once (the solver, which the harness asked the zygote for when it forked this
+        checker, runs it while the checker prepares the test); `exports()` reads what it defined."""
+        self.sock = sock
+        self._send(("start", prelude_source, program_source))
+
+    def exports(self):
+        return self._reply()
 
     def request(self, message):
+        self._send(message)
+        return self._reply()
+
+    def _send(self, message):
         import io
 
         buffer = io.BytesIO()
         _CheckerPickler(buffer).dump(message)
         _send(self.sock, buffer.getvalue())
+
+    def _reply(self):
+        import io
+
         reply = _CheckerUnpickler(io.BytesIO(_receive(self.sock)), self).load()
         if reply[0] == "ok":
             return reply[1]
         raise _exception_named(reply[1], reply[2])
+
+
+def ask_zygote(ctx, group, solver_end):
+    """Asks the zygote for a solver in process group `group` (the checker's) on `solver_end`. Never blocks: a zygote
+    that is gone or stopped leaves the checker without a solver (its test fails; the sandbox then retires)."""
+    cpu = int(ctx.time_limit_s) + 1
+    try:
+        socket.send_fds(ctx.zygote_sock, [("%d:%d" % (group, cpu)).encode()], [solver_end.fileno()],
+                        socket.MSG_DONTWAIT)
+    except OSError:
+        pass
+
 
 
 def _exception_named(name, message):
@@ -713,8 +729,10 @@ def child_main(ctx, test, result_fd):
     try:
         os.setpgid(0, 0)
         os.close(ctx.channel.fd)
-        if test["kind"] != "assert" and ctx.zygote_sock is not None:
-            ctx.zygote_sock.close()  # only an assert test's checker asks the zygote for a solver
+        if ctx.zygote_sock is not None:
+            ctx.zygote_sock.close()  # only the harness asks the zygote for solvers
+        if ctx.solver_pair is not None:
+            ctx.solver_pair[1].close()  # the solver's end
         cpu = int(ctx.time_limit_s) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         devnull = os.open(os.devnull, os.O_RDWR)
@@ -773,6 +791,7 @@ class Context:
         self.prelude_source = None
         self.zygote_pid = None
         self.zygote_sock = None
+        self.solver_pair = None  # (checker's end, solver's end) while an assert test's checker is forked
 
     def zygote_healthy(self):
         """Whether the zygote is still there and running (a test may have killed or stopped it; then this sandbox
@@ -960,6 +979,8 @@ def run_test(ctx, test):
         finally:
             os.close(fd)
     read_fd, write_fd = os.pipe()
+    if test["kind"] == "assert":
+        ctx.solver_pair = socket.socketpair()
     pid = _fork(ctx)
     if pid == 0:
         try:
@@ -968,6 +989,15 @@ def run_test(ctx, test):
         finally:
             os._exit(EXIT_CHILD_CRASHED)
     os.close(write_fd)
+    if ctx.solver_pair is not None:
+        try:
+            os.setpgid(pid, pid)  # the child does the same; whichever runs first makes the group the solver joins
+        except OSError:
+            pass
+        ask_zygote(ctx, pid, ctx.solver_pair[1])
+        for end in ctx.solver_pair:
+            end.close()
+        ctx.solver_pair = None
     started = time.monotonic()
     deadline = started + ctx.time_limit_s
     try:
