@@ -86,6 +86,11 @@ def test_verdicts_fit_tight_refuse_and_name_the_term():
     assert exact.fits and "tight" in exact.warnings[0]  # over 90% of the budget: a warning, not a refusal
     assert not stage_memory(SMALL, p, need - 1).fits
     big = ModelDims(**{**SMALL.__dict__, "vocab_size": 20_000_000})  # logits dominate
+    optimizer = stage_memory(SMALL, plan(devices=4, zero_stage=1), 100).errors[0]
+    assert "biggest term is" in optimizer
+    heavy = ModelDims(**{**SMALL.__dict__, "hidden_size": 4096, "intermediate_size": 4096})
+    assert "set scale.zero_stage: 2" in stage_memory(heavy, plan(devices=4), 3 * GiB).errors[0]  # DDP grads
+    assert "already sharded by ZeRO-3" in stage_memory(heavy, plan(devices=4, zero_stage=3), 10 ** 6).errors[0]
     refused = stage_memory(big, plan(), 3 * GiB)
     assert not refused.fits
     assert "biggest term is logits" in refused.errors[0] and "per_device_train_batch_size (now 3)" in refused.errors[0]
@@ -155,3 +160,28 @@ def test_dry_run_needs_a_config_for_an_unknown_hub_model(tmp_path):
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["train", "paper_two_stage"])
     assert result.exit_code != 0 and "--levels and --out are required" in str(result.exception)
+
+
+def test_training_on_gpus_refuses_a_stage_that_cannot_fit_before_any_work(monkeypatch, tmp_path):
+    """`darl train` (not --dry-run) on CUDA runs the preflight with the machine's memory first. The GPU is a
+    stand-in here: torch reports CUDA and a 40 GiB card; the refusal comes before the levels file is even read."""
+    import types
+
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda i: types.SimpleNamespace(total_memory=40 * GiB))
+    # the paper recipe for the one process here: 2048 rollouts = 1 x 2048 micro-steps
+    text = resolve_recipe_path("paper_two_stage").read_text().replace("gradient_accumulation_steps: 256",
+                                                                       "gradient_accumulation_steps: 2048")
+    (tmp_path / "r.yaml").write_text(text)
+    args = ["train", str(tmp_path / "r.yaml"), "--levels", str(tmp_path / "missing.parquet"),
+            "--out", str(tmp_path / "run")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0
+    message = str(result.exception)
+    # one 40 GiB device: ZeRO cannot shard the optimizer state over one process
+    assert "memory preflight" in message and "biggest term is optimizer" in message and "--skip-preflight" in message
+    assert "more GPUs" in message and "logits" in result.output  # the table was printed
+    assert not (tmp_path / "run").exists()

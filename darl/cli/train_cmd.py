@@ -31,6 +31,8 @@ def train(
                                                 "for the paper's hub ids)."),
     prompt_tokens: Optional[int] = typer.Option(None, "--prompt-tokens", help="--dry-run: prompt length to "
                                                 "size for (default: the stage's max_prompt_length, else 1024)."),
+    skip_preflight: bool = typer.Option(False, "--skip-preflight", help="On GPUs, start even when the memory "
+                                        "preflight says a stage does not fit (its numbers are estimates)."),
 ) -> None:
     """Run the recipe's stages with GRPO (TRL), moving stages on a validation plateau or at max steps."""
     from darl.training.recipe import load_recipe, resolve_recipe_path
@@ -45,6 +47,8 @@ def train(
         raise InputError("--levels and --out are required to train", field="--levels" if levels is None else "--out",
                          hint="or pass --dry-run for the memory preflight alone")
 
+    if not skip_preflight:
+        _preflight_on_this_machine(spec, prompt_tokens)
     from darl.locking import FolderLock
     from darl.training.processes import process_state
 
@@ -114,3 +118,33 @@ def _preflight(spec, devices: int, device_memory: str, model_config: Path | None
         print(f"preflight: stage(s) {', '.join(failed)} do not fit; nothing was started")
         raise typer.Exit(1)
     print("preflight: every stage fits" + (" (with warnings above)" if any(r.warnings for r in results) else ""))
+
+
+def _preflight_on_this_machine(spec, prompt_tokens: int | None) -> None:
+    """On CUDA GPUs, before any work: the preflight for this launch's process count and this GPU's memory. A stage
+    that cannot fit is refused on every process alike (`--skip-preflight` overrides); a tight one is warned about.
+    Nothing happens on a CPU, or when the policy's config.json is not at hand (a hub id darl ships none for)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return
+    from darl.training.preflight import format_report, load_model_dims, stage_memory, stage_plans
+    from darl.training.processes import process_state
+
+    state = process_state()
+    try:
+        dims = load_model_dims(spec.model)
+        plans = stage_plans(spec, state.num_processes, prompt_tokens)
+    except (FileNotFoundError, ValueError) as exc:  # batch-split errors are reported by the trainer's own check
+        if state.is_main_process:
+            print(f"memory preflight skipped ({exc})")
+        return
+    memory = torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory
+    results = [stage_memory(dims, plan, memory) for plan in plans]
+    failed = [r for r in results if not r.fits]
+    if state.is_main_process and (failed or any(r.warnings for r in results)):
+        print(format_report(results))
+    if failed:
+        raise InputError(f"memory preflight: stage(s) {', '.join(r.plan.name for r in failed)} cannot fit "
+                         f"{state.num_processes} x {memory / 2 ** 30:.0f} GiB: {failed[0].errors[0]}",
+                         hint="change the recipe as the table says, or pass --skip-preflight to try anyway")

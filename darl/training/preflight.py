@@ -281,8 +281,12 @@ def _advice(term: Term, plan: StagePlan) -> str:
     if term.name == "activations":
         return "set scale.gradient_checkpointing: true"
     if term.name in ("weights", "gradients", "optimizer"):
-        nxt = 1 if plan.zero_stage is None else min(plan.zero_stage + 1, 3)
-        return f"set scale.zero_stage: {nxt} (DeepSpeed shards it over the {plan.devices} devices)"
+        if plan.devices == 1:
+            return "one device cannot shard it: launch on more GPUs (accelerate launch --num_processes N)"
+        needed = {"optimizer": 1, "gradients": 2, "weights": 3}[term.name]
+        if plan.zero_stage is None or plan.zero_stage < needed:
+            return f"set scale.zero_stage: {needed} (DeepSpeed shards it over the {plan.devices} devices)"
+        return f"it is already sharded by ZeRO-{plan.zero_stage}: use more GPUs"
     if term.name == "reference model":
         return "set scale.zero_stage: 3 to shard it, or kl_coef: 0 to drop it"
     if term.name.startswith("generation KV"):
