@@ -5,7 +5,8 @@ plus the extraction settings each test function uses. This script collects them 
 `tests/` folder, grades each pair three ways and prints the agreement and every case where darl differs:
 
 - `expected`: the verdict Math-Verify's test asserts;
-- `math_verify`: plain Math-Verify, called as its tests call it (`compare_strings` with the test's settings);
+- `math_verify`: plain Math-Verify, called as its tests call it (`compare_strings` with the test's settings, or
+  `verify(parse(gold), parse(pred))` where a test calls that);
 - `darl`: `MathVerifier.verify_answers([gold], [pred])`, i.e. the gold as a reference answer and the prediction
   as a model's response (last `\\boxed{}` of the final answer, else Math-Verify's free-text extraction).
 
@@ -54,7 +55,10 @@ def collect_cases(tests_dir: Path) -> list[dict[str, object]]:
         module = importlib.import_module(f"tests.{path.stem}")
         for function in [n for n in tree.body if isinstance(n, ast.FunctionDef)]:
             settings = _call_settings(function)
-            if not settings and "compare_strings" not in ast.unparse(function):
+            source = ast.unparse(function)
+            if "verify(parse(gold), parse(pred))" in source:
+                settings = {"direct": True}  # Math-Verify's defaults, without compare_strings
+            elif not settings and "compare_strings" not in source:
                 continue
             marks = getattr(getattr(module, function.name), "pytestmark", [])
             for mark in marks:
@@ -86,7 +90,12 @@ def main() -> None:
     for case in cases:
         settings = {k: v for k, v in case["settings"].items() if k in SETTINGS}  # type: ignore[union-attr]
         try:
-            case["math_verify"] = bool(compare_strings(case["gold"], case["pred"], **settings))
+            if case["settings"].get("direct"):  # type: ignore[union-attr]
+                from math_verify import parse, verify
+
+                case["math_verify"] = bool(verify(parse(case["gold"]), parse(case["pred"])))
+            else:
+                case["math_verify"] = bool(compare_strings(case["gold"], case["pred"], **settings))
         except Exception as exc:  # noqa: BLE001 - a crash of plain Math-Verify is a result to report
             case["math_verify"] = f"error: {type(exc).__name__}"
     with MathVerifier(workers=2) as verifier:
