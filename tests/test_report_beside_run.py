@@ -70,3 +70,21 @@ def test_files_inside_the_run_win_and_a_recorded_file_that_is_gone_is_said(tmp_p
     assert data.levels is None
     assert data.problems == [f"{tmp_path / 'gone' / 'levels.parquet'}: the levels file the stage manifests record "
                              "is gone"]
+
+
+def test_one_scores_file_per_model_is_read_as_one_table(tmp_path):
+    """The README scores each proxy in its own job: scores/<model>/scores.parquet."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    run = make_run(tmp_path / "work" / "run")
+    _move_levels_out(run, tmp_path / "work")
+    rows = pq.read_table(tmp_path / "work" / "scores" / "scores.parquet").to_pylist()
+    (tmp_path / "work" / "scores" / "scores.parquet").unlink()
+    for model in ("small", "medium", "large"):
+        (tmp_path / "work" / "scores" / model).mkdir()
+        pq.write_table(pa.Table.from_pylist([r for r in rows if r["model"] == model]),
+                       tmp_path / "work" / "scores" / model / "scores.parquet")
+    data = collect(run)
+    assert len(data.scores) == 360 and {r["model"] for r in data.scores} == {"small", "medium", "large"}
+    assert data.sources["scores"] == tmp_path / "work" / "scores" / "*" / "scores.parquet"

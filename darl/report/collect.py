@@ -16,11 +16,11 @@ demo` writes and a bare `darl train` output both work):
 Levels and scores usually sit beside a run, not in it (`darl levels ... -o levels.parquet`, `darl train --levels
 levels.parquet --out run/`). When the run directory has none, they are looked for, in this order:
 1. the levels file each stage manifest records (`data.levels_file`, an absolute path), with darl levels' calibration
-   files beside it (`<stem>.summary.json`, `<stem>.report.html`) and scores in its folder (`scores.parquet` or
-   `scores/scores.parquet`);
-2. the run directory's parent folder: `levels.parquet`, `levels.summary.json`, `levels.report.html`,
-   `scores.parquet`, `scores/scores.parquet` (the layout of the README's commands). Nothing deeper, so that another
-   run's files beside this one are never taken for this run's.
+   files beside it (`<stem>.summary.json`, `<stem>.report.html`) and scores in its folder (`scores.parquet`,
+   `scores/scores.parquet`, or every `scores/<model>/scores.parquet` as one table);
+2. the run directory's parent folder, the same files (`levels.parquet` and its companions, scores as above: the
+   layout of the README's commands). Nothing deeper, so that another run's files beside this one are never taken
+   for this run's.
 `RunData.sources` says which file each part came from.
 """
 
@@ -209,6 +209,21 @@ def _recorded_levels_files(manifests: list[dict[str, Any]]) -> list[Path]:
     return out
 
 
+def _read_scores_beside(data: RunData, folder: Path) -> None:
+    """`scores.parquet`, `scores/scores.parquet`, or every `scores/<model>/scores.parquet` (one scoring job per
+    model, as the README scores the paper's proxies) read as one table."""
+    for path in (folder / "scores.parquet", folder / "scores" / "scores.parquet"):
+        if path.is_file():
+            data.scores = _read_table(path, data.problems)
+            data.sources["scores"] = path
+            return
+    per_model = sorted((folder / "scores").glob("*/scores.parquet"))
+    if per_model:
+        tables = [_read_table(path, data.problems) for path in per_model]
+        data.scores = [row for table in tables if table for row in table]
+        data.sources["scores"] = folder / "scores" / "*" / "scores.parquet"
+
+
 def _levels_beside_the_run(data: RunData) -> None:
     """Fill in levels, scores and calibration that the run directory lacks, from the places the module docstring
     lists, in that order (the first file found for each part wins)."""
@@ -223,11 +238,7 @@ def _levels_beside_the_run(data: RunData) -> None:
             data.levels = _read_table(levels_file, data.problems)
             data.sources["levels"] = levels_file
         if data.scores is None:
-            for path in (folder / "scores.parquet", folder / "scores" / "scores.parquet"):
-                if path.is_file():
-                    data.scores = _read_table(path, data.problems)
-                    data.sources["scores"] = path
-                    break
+            _read_scores_beside(data, folder)
         if data.calibration is None and (folder / f"{stem}.summary.json").is_file():
             value = _read_json(folder / f"{stem}.summary.json", data.problems)
             if isinstance(value, dict):
