@@ -89,7 +89,10 @@ def test_verdicts_fit_tight_refuse_and_name_the_term():
     optimizer = stage_memory(SMALL, plan(devices=4, zero_stage=1), 100).errors[0]
     assert "biggest term is" in optimizer
     heavy = ModelDims(**{**SMALL.__dict__, "hidden_size": 4096, "intermediate_size": 4096})
-    assert "set scale.zero_stage: 2" in stage_memory(heavy, plan(devices=4), 3 * GiB).errors[0]  # DDP grads
+    ddp = stage_memory(heavy, plan(devices=4), 3 * GiB).errors[0]
+    assert "set scale.zero_stage: 2" in ddp  # DDP's gradients (with the bucket copy) are the biggest
+    zero3 = sum(terms(heavy, plan(devices=4, zero_stage=3)).values())
+    assert f"with scale.zero_stage: 3 the training total would be {zero3 / GiB:.1f} GiB" in ddp
     assert "already sharded by ZeRO-3" in stage_memory(heavy, plan(devices=4, zero_stage=3), 10 ** 6).errors[0]
     refused = stage_memory(big, plan(), 3 * GiB)
     assert not refused.fits

@@ -40,6 +40,7 @@ GPUs are whole; the server's GPUs are reported on their own line.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -261,8 +262,12 @@ def stage_memory(dims: ModelDims, plan: StagePlan, device_bytes: int) -> StageMe
     where = f"{_gb(total)} of training memory per device, {_gb(budget)} available" + (
         f" ({_gb(device_bytes)} less vLLM's {plan.vllm_gpu_memory_utilization:.0%})" if colocate else "")
     if total > budget:
-        result.errors.append(f"does not fit: {where}; the biggest term is {biggest.name} ({_gb(biggest.bytes)}): "
-                             f"{_advice(biggest, plan)}")
+        message = f"does not fit: {where}; the biggest term is {biggest.name} ({_gb(biggest.bytes)}): " \
+                  f"{_advice(biggest, plan)}"
+        if plan.devices > 1 and plan.zero_stage != 3:  # the other lever: shard everything
+            zero3 = sum(t.bytes for t in training_terms(dims, dataclasses.replace(plan, zero_stage=3)))
+            message += f" (with scale.zero_stage: 3 the training total would be {_gb(zero3)})"
+        result.errors.append(message)
     elif total > TIGHT_SHARE * budget:
         result.warnings.append(f"tight: {where} (over {TIGHT_SHARE:.0%}); the biggest term is {biggest.name} "
                                f"({_gb(biggest.bytes)}): {_advice(biggest, plan)}")
