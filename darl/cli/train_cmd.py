@@ -57,10 +57,11 @@ def train(
     lock = FolderLock(out).acquire() if process_state().is_main_process else None
     from darl.training.stages import run_recipe
 
-    console = Console()
+    main = process_state().is_main_process  # under `accelerate launch` the header and summary are printed once
+    console = Console(quiet=not main)
     console.print(f"[bold]darl train[/bold] {spec.name}: {len(spec.stages)} stage(s), policy {spec.model}, out {out}")
     result = run_recipe(spec, levels, out, resume=resume)
-    if not process_state().is_main_process:  # under `accelerate launch` the summary is printed once
+    if not main:
         return
     table = Table(title=f"{spec.name}: stages")
     for col in ("stage", "steps", "ended because", "val acc start -> end"):
