@@ -203,7 +203,9 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
     model, tokenizer = _load_model(model_path)
     if settings.max_prompt_length is not None:
         for row in data.rows:
-            n = len(tokenizer.apply_chat_template(row["prompt"], tokenize=True, add_generation_prompt=True))
+            # return_dict=False: transformers 5 returns a BatchEncoding by default, whose len() is its 2 keys
+            n = len(tokenizer.apply_chat_template(row["prompt"], tokenize=True, add_generation_prompt=True,
+                                                  return_dict=False))
             if n > settings.max_prompt_length:
                 raise InputError(f"problem {row['problem_id']!r} has a {n}-token prompt", path=levels_path,
                                  field=f"stages.{index}.grpo.max_prompt_length", hint="raise the limit or drop it")
