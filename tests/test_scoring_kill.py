@@ -1,5 +1,6 @@
 """A real `darl score` process killed with SIGKILL mid-run and started again: every (problem, model) row exactly
-once, nothing lost, and the second run does only what the first had not committed."""
+once, nothing lost, the second run does only what the first had not committed, and every score and response is
+what an uninterrupted run gives."""
 
 from __future__ import annotations
 
@@ -56,3 +57,11 @@ def test_sigkill_mid_run_then_resume(tmp_path):
     manifest = json.loads(next(out.glob("shard-*/manifest.json")).read_text())
     assert manifest["problems_in_shard"] == 16
     assert not list(out.glob("shard-*/.*.tmp"))
+    # the same values as an uninterrupted run: every score column and every response (seeds are per problem, so
+    # which batch or which run produced a sample changes nothing)
+    ref = tmp_path / "reference"
+    uninterrupted = subprocess.run(cmd[:-1] + [str(ref)], env=env, capture_output=True, text=True, timeout=400)
+    assert uninterrupted.returncode == 0, uninterrupted.stderr[-3000:]
+    assert rows == read_scores(ref / "scores.parquet")
+    key = lambda s: (s["problem_id"], s["model"], s["sample"])  # noqa: E731
+    assert sorted(samples, key=key) == sorted(pq.read_table(ref / "samples.parquet").to_pylist(), key=key)
