@@ -4,8 +4,8 @@ with a confidence interval.
 Where both evaluations graded the same problems the comparison is paired: d_i = p_i(new) - p_i(base) per shared
 problem, the difference is mean(d) and its standard error std(d) / sqrt(m). Pairing removes the spread of problem
 difficulty from the error, which is most of it, so a real gain shows up with far fewer problems than two
-independent error bars suggest. The interval is the normal approximation mean(d) +- z * se (or a paired bootstrap
-over problems); with fewer than ~30 shared problems (AIME-24 has exactly 30) read it as approximate.
+independent error bars suggest. The interval is the normal approximation mean(d) +- z * se (or scipy's paired
+bootstrap over problems; darl.stats); with fewer than ~30 shared problems (AIME-24 has exactly 30) read it as approximate.
 Problems present in only one evaluation are counted and reported, never silently mixed in: when no problem is shared
 the comparison falls back to the unpaired difference of the two means with sqrt(se1^2 + se2^2).
 
@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import json
 import math
-import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from statistics import NormalDist
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from darl.errors import InputError
+from darl.stats import Method, paired_difference  # noqa: F401 (one implementation, on scipy)
 
-Method = Literal["normal", "bootstrap"]
 
 
 @dataclass(frozen=True)
@@ -55,32 +54,6 @@ class BenchmarkComparison:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "significant": self.significant}
-
-
-def paired_difference(new_rates: Sequence[float], base_rates: Sequence[float], confidence: float = 0.95,
-                      method: Method = "normal", resamples: int = 10000, seed: int = 0
-                      ) -> tuple[float, float | None, float | None, float | None]:
-    """(mean difference, standard error, CI low, CI high) of paired per-problem rates; pure. Shapes: two lists of
-    the same length m >= 1, entry i the same problem in both. SE and CI are None for m = 1."""
-    if len(new_rates) != len(base_rates) or not new_rates:
-        raise ValueError(f"paired_difference: need two equally long non-empty lists, got {len(new_rates)} and "
-                         f"{len(base_rates)}")
-    diffs = [a - b for a, b in zip(new_rates, base_rates)]
-    m = len(diffs)
-    mean = sum(diffs) / m
-    if m < 2:
-        return mean, None, None, None
-    se = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (m - 1) / m)
-    if method == "normal":
-        z = NormalDist().inv_cdf(0.5 + confidence / 2)
-        return mean, se, mean - z * se, mean + z * se
-    if method == "bootstrap":
-        rng = random.Random(seed)
-        means = sorted(sum(rng.choices(diffs, k=m)) / m for _ in range(resamples))
-        low_index = int(math.floor((1 - confidence) / 2 * (resamples - 1)))
-        high_index = int(math.ceil((1 + confidence) / 2 * (resamples - 1)))
-        return mean, se, means[low_index], means[high_index]
-    raise ValueError(f"paired_difference: method must be 'normal' or 'bootstrap', got {method!r}")
 
 
 def _rates(bench: Mapping[str, Any], where: str) -> dict[str, float]:

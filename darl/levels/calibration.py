@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 from darl.levels.assign import LevelAssignment
 from darl.scoring.table import truncation_rates, truncation_warnings
+from darl.stats import pearson, spearman  # noqa: F401 (shared with the run report)
 
 BINS = ("never", "sometimes", "always")
 
@@ -42,23 +43,6 @@ class Calibration:
 
 def _bin(p: float, never: float, always: float) -> int:
     return 0 if p <= never else 2 if p >= always else 1
-
-
-def spearman(a: list[float], b: list[float]) -> float | None:
-    from scipy.stats import spearmanr
-
-    if len(a) < 2 or len(set(a)) < 2 or len(set(b)) < 2:
-        return None
-    value = float(spearmanr(a, b).statistic)
-    return None if math.isnan(value) else value
-
-
-def pearson(a: list[float], b: list[float]) -> float | None:
-    import numpy as np
-
-    if len(a) < 2 or len(set(a)) < 2 or len(set(b)) < 2:
-        return None
-    return float(np.corrcoef(a, b)[0, 1])
 
 
 def auroc(scores: list[float], labels: list[bool]) -> float | None:

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from darl.stats import spearman  # noqa: F401 (one Spearman for both reports; render imports it here)
+
 STAGE_KEYS = ("stage", "stage/index", "stage/name", "stage_index", "stage_name")
 COUNTER_KEYS = ("stage/step", "stage_step", "epoch", "timestamp", "time", "wall_time")
 STEP_KEYS = ("global_step", "train/global_step", "step", "train/step")
@@ -174,32 +176,3 @@ def stage_spans(rows: Sequence[dict[str, Any]], manifests: Sequence[dict[str, An
             spans.append(StageSpan(stage, start, end, None, {}))
     spans.sort(key=lambda s: s.start)
     return spans
-
-
-def _ranks(values: Sequence[float]) -> list[float]:
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    ranks = [0.0] * len(values)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1  # ties share their average rank
-        i = j + 1
-    return ranks
-
-
-def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
-    """Spearman rank correlation with average ranks for ties; None when undefined (fewer than 3 points or a
-    constant side)."""
-    if len(xs) != len(ys) or len(xs) < 3:
-        return None
-    rx, ry = _ranks(xs), _ranks(ys)
-    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
-    sxy = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
-    sxx = sum((a - mx) ** 2 for a in rx)
-    syy = sum((b - my) ** 2 for b in ry)
-    if sxx == 0 or syy == 0:
-        return None
-    return sxy / math.sqrt(sxx * syy)
