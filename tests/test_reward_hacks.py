@@ -150,3 +150,44 @@ def test_a_program_that_kills_the_zygote_does_not_harm_the_next_response(code_ve
             [killer, honest.problem, honest.problem],
             ["```python\nimport os, signal\nos.kill(-1, signal.SIGKILL)\n```", honest.response, honest.response])
         assert [v.score for v in verdicts] == [0.0, 1.0, 1.0]
+
+
+def test_honest_assert_tests_keep_working_across_the_process_split(code_verifier):
+    """What assert tests do with the program besides comparing return values: pass the test's own functions,
+    check arguments changed in place (lists and LeetCode's linked lists), build and mutate the program's objects,
+    catch the program's exceptions, and get Counters and nested containers back."""
+    from darl.data.formats.leetcode import LEETCODE_PRELUDE
+
+    asserts = (
+        "assert apply_all(lambda x: x * 2, [1, 2]) == [2, 4]",
+        "class K:\n    def key(self, x):\n        return -x\nassert sort_by(K().key, [1, 3, 2]) == [3, 2, 1]",
+        "def bad(x):\n    raise KeyError(x)\ntry:\n    apply_all(bad, [1])\nexcept KeyError:\n    pass\nelse:\n    assert False",
+        "xs = [3, 1, 2]\nassert sort_in_place(xs) is None\nassert xs == [1, 2, 3]",
+        "root = Node(1)\nroot.left = Node(2)\nroot.left.left = Node(3)\nassert depth(root) == 3\nassert root.left.value == 2",
+        "assert count([1, 1, 2]) == {1: 2, 2: 1} and isinstance(count([]), dict)",
+        "assert nested() == {'a': [(1, 2), {3}], 'b': None}",
+        "try:\n    depth(None, strict=True)\nexcept ValueError:\n    pass\nelse:\n    assert False",
+    )
+    program = ("from collections import Counter\n"
+               "def apply_all(f, xs):\n    return [f(x) for x in xs]\n"
+               "def sort_by(key, xs):\n    return sorted(xs, key=key)\n"
+               "def sort_in_place(xs):\n    xs.sort()\n"
+               "class Node:\n    def __init__(self, value):\n        self.value, self.left, self.right = value, None, None\n"
+               "def depth(node, strict=False):\n    if node is None:\n        if strict:\n            raise ValueError('empty')\n"
+               "        return 0\n    return 1 + max(depth(node.left), depth(node.right))\n"
+               "def count(xs):\n    return Counter(xs)\n"
+               "def nested():\n    return {'a': [(1, 2), {3}], 'b': None}\n")
+    problem = Problem(id="split", domain="code", prompt="p", tests=CodeTests(asserts=asserts, time_limit_s=5.0))
+    outcomes = code_verifier.test_outcomes(problem, hacks.fenced(program))
+    assert [o.passed for o in outcomes] == [True] * len(asserts), outcomes
+
+    reorder = ("def check(candidate):\n    head = list_node([1, 2, 3, 4])\n    assert candidate(head) is None\n"
+               "    assert is_same_list(head, list_node([1, 4, 2, 3]))\n\ncheck(Solution().reorderList)")
+    solution = ("class Solution:\n    def reorderList(self, head):\n        nodes = []\n        while head:\n"
+                "            nodes.append(head)\n            head = head.next\n        i, j = 0, len(nodes) - 1\n"
+                "        order = []\n        while i <= j:\n            order.append(nodes[i])\n            if i != j:\n"
+                "                order.append(nodes[j])\n            i, j = i + 1, j - 1\n"
+                "        for a, b in zip(order, order[1:] + [None]):\n            a.next = b\n")
+    leetcode = Problem(id="reorder", domain="code", prompt="p",
+                       tests=CodeTests(asserts=(reorder,), prelude=LEETCODE_PRELUDE, time_limit_s=5.0))
+    assert code_verifier.verify(leetcode, hacks.fenced(solution)).passed

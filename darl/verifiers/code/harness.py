@@ -452,14 +452,20 @@ class _CheckerUnpickler(pickle.Unpickler):
 
 
 class _CheckerPickler(pickle.Pickler):
-    """Checker -> solver: the test's arguments; handles go back as references, records as their attributes."""
+    """Checker -> solver: the test's arguments; handles go back as references, records as their attributes, and
+    the test's own functions (a lambda passed as an argument) as callbacks that the solver calls back here."""
 
-    def __init__(self, file):
+    def __init__(self, file, callbacks):
         super().__init__(file, protocol=4)
+        self.callbacks = callbacks
 
     def persistent_id(self, obj):
-        if type(obj) is Remote:
+        kind = type(obj)
+        if kind is Remote:
             return ("ref", object.__getattribute__(obj, "_id"))
+        if kind in _CALLBACK_TYPES and obj is not _new_record:  # the record constructor travels by name
+            self.callbacks.append(obj)
+            return ("cb", len(self.callbacks) - 1)
         return None
 
     def reducer_override(self, obj):
@@ -470,15 +476,51 @@ class _CheckerPickler(pickle.Pickler):
 
 
 class _SolverUnpickler(pickle.Unpickler):
-    def __init__(self, file, handles):
+    def __init__(self, file, handles, sock):
         super().__init__(file)
         self.handles = handles
+        self.sock = sock
 
     def persistent_load(self, pid):
+        if pid[0] == "cb":
+            return _Callback(self.sock, self.handles, pid[1])
         return self.handles[pid[1]]
 
 
+class _Callback:
+    """The solver's stand-in for a function of the test (a key or a predicate passed as an argument): calling it
+    asks the checker, sending the arguments as the solver sends everything (plain data and handles)."""
+
+    def __init__(self, sock, handles, ident):
+        self._sock, self._handles, self._id = sock, handles, ident
+
+    def __call__(self, *args, **kwargs):
+        import io
+
+        _solver_send(self._sock, self._handles, ("callback", self._id, args, kwargs))
+        answer = _SolverUnpickler(io.BytesIO(_receive(self._sock)), self._handles, self._sock).load()
+        if answer[0] == "ok":
+            return answer[1]
+        raise _exception_named(answer[1], answer[2])
+
+
+def _solver_send(sock, handles, message):
+    import io
+
+    buffer = io.BytesIO()
+    try:
+        _SolverPickler(buffer, handles).dump(message)
+    except RecursionError as exc:
+        buffer = io.BytesIO()
+        pickle.dump(("raise", "ValueError", "value nested too deeply: %s" % exc), buffer, protocol=4)
+    except BaseException as exc:
+        buffer = io.BytesIO()
+        pickle.dump(("raise", "ValueError", "unrepresentable value: %s" % _short(exc)), buffer, protocol=4)
+    _send(sock, buffer.getvalue())
+
+
 _IN_PLACE = (list, dict, set, bytearray)
+_CALLBACK_TYPES = (type(lambda: None), type(Channel(0).emit))  # functions and bound methods
 
 
 class Remote:
@@ -550,6 +592,7 @@ class SolverLink:
         """Sends the program at once (the solver, which the harness asked the zygote for when it forked this
         checker, runs it while the checker prepares the test); `exports()` reads what it defined."""
         self.sock = sock
+        self.callbacks = []
         self._send(("start", prelude_source, program_source))
 
     def exports(self):
@@ -563,13 +606,21 @@ class SolverLink:
         import io
 
         buffer = io.BytesIO()
-        _CheckerPickler(buffer).dump(message)
+        _CheckerPickler(buffer, self.callbacks).dump(message)
         _send(self.sock, buffer.getvalue())
 
     def _reply(self):
         import io
 
-        reply = _CheckerUnpickler(io.BytesIO(_receive(self.sock)), self).load()
+        while True:
+            reply = _CheckerUnpickler(io.BytesIO(_receive(self.sock)), self).load()
+            if reply[0] != "callback":
+                break
+            try:  # the program calls a function of the test: run it here, send back its value
+                answer = ("ok", self.callbacks[reply[1]](*reply[2], **reply[3]))
+            except Exception as exc:
+                answer = ("raise", type(exc).__name__, _short(exc))
+            self._send(answer)
         if reply[0] == "ok":
             return reply[1]
         raise _exception_named(reply[1], reply[2])
@@ -615,20 +666,11 @@ def _solver_main(sock):
     namespace = {}
 
     def reply(message):
-        buffer = io.BytesIO()
-        try:
-            _SolverPickler(buffer, handles).dump(message)
-        except RecursionError as exc:
-            buffer = io.BytesIO()
-            pickle.dump(("raise", "ValueError", "value nested too deeply: %s" % exc), buffer, protocol=4)
-        except BaseException as exc:
-            buffer = io.BytesIO()
-            pickle.dump(("raise", "ValueError", "unrepresentable value: %s" % _short(exc)), buffer, protocol=4)
-        _send(sock, buffer.getvalue())
+        _solver_send(sock, handles, message)
 
     while True:
         try:
-            message = _SolverUnpickler(io.BytesIO(_receive(sock)), handles).load()
+            message = _SolverUnpickler(io.BytesIO(_receive(sock)), handles, sock).load()
         except EOFError:
             os._exit(0)
         try:
