@@ -62,7 +62,9 @@ stages:
     end: {{max_steps: {STEPS["stage-1-first"]}}}
   - name: second
     mix: [{{domain: math, level: 3}}]
-    grpo: {{max_completion_length: 48, mask_truncated_completions: true, entropy_coef: 0.0}}
+    # two micro-steps per step: each rank's 8 rollouts are generated once and trained in two halves
+    grpo: {{max_completion_length: 48, mask_truncated_completions: true, entropy_coef: 0.0,
+           gradient_accumulation_steps: 2}}
     carry_optimizer: true
     end: {{max_steps: {STEPS["stage-2-second"]}}}
 """
