@@ -91,11 +91,11 @@ def test_darl_data_stops_on_malformed_row(tmp_path):
     assert not (tmp_path / "x.parquet").exists()
 
 
-def test_darl_data_error_is_one_line_exit_2(tmp_path):
+def test_darl_data_error_is_one_line_exit_3(tmp_path):
     mine, _ = planted_file(tmp_path)
     run = subprocess.run([sys.executable, "-m", "darl", "data", str(mine), "-o", str(tmp_path / "x.parquet")],
                          capture_output=True, text=True, timeout=120)
-    assert run.returncode == 2
+    assert run.returncode == 3  # user error (darl.cli.main: 2 is a usage error)
     assert "line 4, field 'answer'" in run.stderr and "Traceback" not in run.stderr
 
 
