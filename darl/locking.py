@@ -71,6 +71,14 @@ def describe_holder(holder: dict[str, Any] | None) -> str:
     return text
 
 
+def _command_line() -> str:
+    """This process's command as a person typed it (`python -m darl score ...` reads as `darl score ...`)."""
+    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    if program == "__main__.py" and Path(sys.argv[0]).parent.name == "darl":
+        program = "darl"
+    return " ".join([program, *sys.argv[1:]])
+
+
 class FolderLock:
     """Exclusive lock on an output folder, for `with FolderLock(folder, "darl score ..."):` around the writing.
 
@@ -82,7 +90,7 @@ class FolderLock:
 
         self.folder = Path(folder).absolute()
         self.lock_file, self.info_file = lock_paths(self.folder)
-        self.command = command if command is not None else " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
+        self.command = command if command is not None else _command_line()
         self._lock = FileLock(str(self.lock_file), timeout=0, thread_local=False, is_singleton=False)
         self._held = False
 

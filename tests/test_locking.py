@@ -122,13 +122,17 @@ def test_two_darl_score_processes_on_one_folder(tmp_path):
     first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 240
     while not _parts(out) and first.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert first.poll() is None, "the first run ended before the second could start: " + first.stdout.read()[-2000:]
-    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        time.sleep(0.02)
+    first.send_signal(signal.SIGSTOP)  # paused mid-run, holding its lock, however slow the second one starts
+    try:
+        assert first.poll() is None, "the first run ended before the second could start: " + first.stdout.read()[-2000:]
+        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        first.send_signal(signal.SIGCONT)
     output = " ".join((second.stdout + second.stderr).split())
     assert second.returncode != 0
-    assert f"the folder is locked by another writer: pid {first.pid}" in output, output[-2000:]
-    assert "darl score" in output or "-m darl score" in output
+    assert f"the folder is locked by another writer: pid {first.pid} on host" in output, output[-2000:]
+    assert f"running 'darl score {problems}" in output
     assert first.wait(timeout=400) == 0, first.stdout.read()[-3000:]
     rows = read_scores(out / "scores.parquet")
     assert sorted(r["problem_id"] for r in rows) == sorted(f"m{i}" for i in range(8))
