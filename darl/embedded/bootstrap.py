@@ -162,7 +162,7 @@ def _build(cfg: FamilyConfig, root: Path, show_progress: bool) -> None:
 
 
 def _build_parts(cfg: FamilyConfig, root: Path, show_progress: bool) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from darl.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from transformers import AutoTokenizer
 
     from darl.embedded.suite import suite_pairs, warm_start_pairs
