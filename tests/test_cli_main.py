@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -47,3 +48,14 @@ def test_every_warning_once(capsys):
     log.warning("another thing")
     err = capsys.readouterr().err
     assert err.count("the same thing") == 1 and err.count("another thing") == 1
+
+
+def test_data_checks_everything_before_loading(tmp_path):
+    src = str(Path(__file__).resolve().parents[1] / "darl/benchmarks/data/aime2024/test.jsonl")
+    run = _darl("data", f"bogus:{src}", "-o", str(tmp_path / "x.parquet"))
+    assert run.returncode == EXIT_USER_ERROR and "unknown format 'bogus'" in run.stderr and "no such file" not in run.stderr
+    run = _darl("data", src, "-b", "nosuch", "-o", str(tmp_path / "x.parquet"))
+    assert run.returncode == EXIT_USER_ERROR and "unknown benchmark 'nosuch'" in run.stderr
+    assert "load sources" not in run.stderr + run.stdout  # refused before any source was read
+    run = _darl("data", src, "-o", str(tmp_path))
+    assert run.returncode == EXIT_USER_ERROR and "is a folder" in run.stderr and "Traceback" not in run.stderr

@@ -9,7 +9,10 @@ import typer
 from rich.console import Console
 from darl.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from darl.benchmarks.registry import BENCHMARKS
 from darl.cli.main import app
+
+_BENCHMARK_NAMES = ", ".join(BENCHMARKS)
 
 
 @app.command("data")
@@ -23,8 +26,8 @@ def data_command(
                                          "duplicate (0 < t <= 1)."),
     decontaminate: bool = typer.Option(True, "--decontaminate/--no-decontaminate",
                                        help="Remove problems overlapping an evaluation set."),
-    benchmark: Optional[List[str]] = typer.Option(None, "--benchmark", help="Packaged evaluation set to check "
-                                                  "against (repeatable; default: all of them)."),
+    benchmark: Optional[List[str]] = typer.Option(None, "--benchmark", "-b", help="Packaged evaluation set to check "
+                                                  f"against (repeatable; default: all of them): {_BENCHMARK_NAMES}."),
     eval_file: Optional[List[str]] = typer.Option(None, "--eval-file", help="A further evaluation file to check "
                                                   "against (repeatable)."),
     ngram: int = typer.Option(8, min=2, help="Word n-gram length for decontamination."),
@@ -39,6 +42,14 @@ def data_command(
     from darl.data.build import BuildOptions, build_problems
     from darl.data.loaders import SourceSpec
 
+    from darl.benchmarks.registry import get_benchmark
+    from darl.errors import InputError
+
+    # everything checked before any source is loaded: the output path, the benchmarks, the FORMAT: prefixes
+    if output.is_dir():
+        raise InputError("is a folder", path=output, hint="give the problems file to write, e.g. problems.parquet")
+    for name in benchmark or ():
+        get_benchmark(name)
     hub_options = {k: v for k, v in (("split", split), ("config", hub_config)) if v is not None}
     specs = [SourceSpec.parse(s) for s in sources]
     if hub_options:

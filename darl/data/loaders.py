@@ -227,6 +227,9 @@ def load_problems(path_or_name: str | Path, format: str | None = None, *, skip_i
     return loaded.problems
 
 
+_URL_SCHEMES = ("http", "https", "hf", "s3", "gs", "file")
+
+
 @dataclass(frozen=True)
 class SourceSpec:
     """One source as given on the command line: `[NAME=][FORMAT:]LOCATION`."""
@@ -247,6 +250,11 @@ class SourceSpec:
         head, sep, rest = spec.partition(":")
         if sep and head in LOADERS and rest:
             return cls(location=rest, format=head, name=name)
+        if (sep and rest and len(head) > 1 and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", head)
+                and head.lower() not in _URL_SCHEMES and not Path(spec).exists()):
+            # 'FORMAT:LOCATION' with a format darl does not know: say so, not "no such file"
+            raise InputError(f"unknown format {head!r} in {spec!r}", field="FORMAT",
+                             hint=f"formats: {', '.join(LOADERS)}; or drop the prefix to detect the format")
         return cls(location=spec, name=name)
 
 
