@@ -123,6 +123,9 @@ def test_apportion_ties_go_to_the_earlier_stream_and_over_allocation_is_taken_ba
     assert counts == [0, 1] and carry == pytest.approx([1.4, 0.4])
     counts, _ = apportion(2, [1.0, 1.0, 2.0], [0.0, 0.95, 0.0])
     assert counts == [0, 1, 1] and sum(counts) == 2
+    assert apportion(1, [1.0, 1.0], [0.9, 0.6])[0] == [1, 0]  # the stream most above its quota gives it back
+    # the largest remainder wins, not the largest quota: 1.5 and 2.5 tie on .5, so the earlier stream gets it
+    assert apportion(4, [1.5, 2.5], [0.0, 0.0]) == ([2, 2], [-0.5, 0.5])
 
 
 def _split(prompts: int) -> st.SearchStrategy[int]:
@@ -230,7 +233,9 @@ def test_saved_states_are_copies_and_kept_for_four_batches_back():
     fresh.load_state(saved)
     saved["streams"]["math/L1"]["cursor"] = 999
     assert fresh.state_at(10)["streams"]["math/L1"]["cursor"] != 999
-    assert fresh.draw_batch() == sampler.draw_batch()
+    last = sampler.draw_batch()
+    assert fresh.draw_batch() == last  # the state before batch 10 draws batch 10 again
+    assert sampler.drawn[10] == last and sorted(sampler.drawn) == [6, 7, 8, 9, 10]  # what the trainer checks
 
 
 def test_bad_streams_and_states_are_refused_with_their_names():
@@ -240,7 +245,7 @@ def test_bad_streams_and_states_are_refused_with_their_names():
         Stream("a", 1.0, (1, 2), ("x",))
     with pytest.raises(ValueError, match="stream 'a': weight must be > 0"):
         Stream("a", 0.0, (1,), ("x",))
-    with pytest.raises(ValueError, match="LevelDomainSampler needs at least one stream"):
+    with pytest.raises(ValueError, match="^LevelDomainSampler needs at least one stream$"):
         LevelDomainSampler([], 1, 1, 1, 1, 0)
     sampler = LevelDomainSampler(_streams(), 3, 1, 1, 2, 0)
     other = LevelDomainSampler([Stream("math/L2", 1.0, (1,), ("x",))], 3, 1, 1, 2, 0)
