@@ -217,7 +217,7 @@ def test_each_rank_trains_its_slice_of_the_samplers_batch(runs):
 
 
 def test_run_files_are_written_once(runs):
-    _, ref, _, _ = runs
+    root, ref, _, _ = runs
     rows = read_jsonl(ref / "metrics.jsonl")
     steps = [(r["stage/index"], r["stage/step"]) for r in rows if "train/reward" in r]
     assert steps == [(1, 1), (1, 2), (1, 3), (1, 4), (2, 1), (2, 2)]  # one line per step, not one per rank
@@ -225,6 +225,7 @@ def test_run_files_are_written_once(runs):
     for name in STAGES:
         manifest = json.loads((ref / name / "manifest.json").read_text())
         assert manifest["end_step"] == STEPS[name]
+        assert manifest["data"]["levels_file"] == str((root / "levels.parquet").resolve())  # darl report reads it
         checkpoints = sorted(p.name for p in (ref / name).glob("checkpoint-*"))
         assert checkpoints == [f"checkpoint-{s}" for s in range(2, STEPS[name] + 1, 2)]
         for checkpoint in checkpoints:  # one model, one trainer state; each rank's own RNG state
@@ -234,6 +235,9 @@ def test_run_files_are_written_once(runs):
     assert final["checkpoint"] == str((ref / STAGES[1] / "checkpoint-2").resolve())
     assert not (ref / "final" / "optimizer.pt").exists() and (ref / "final" / "tokenizer.json").exists()
     assert list((ref / "tensorboard").iterdir()) and not list(ref.glob("stage-*/runs"))
+    log = Path(f"{ref}.log").read_text()  # the command's output: header and summary once, the final model's path
+    assert log.count("darl train two_process: 2 stage(s)") == 1
+    assert log.count("final model: ") == 1 and f"final model: {ref / 'final'}   evaluate it with: darl eval" in log
 
 
 def test_killed_and_resumed_run_logs_what_the_uninterrupted_run_logged(runs):

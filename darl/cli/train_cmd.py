@@ -83,7 +83,9 @@ def train(
     for warning in check_health(records, [(0, before["accuracy"]), (last, after["accuracy"])]):
         console.print(f"[yellow]training health: {warning.name}[/yellow] from step {warning.step}: {warning.message}")
     console.print(f"run directory: {out} (metrics.jsonl, heldout.json, stage-*/manifest.json)")
-    console.print(f"final model: {result.final}   evaluate it with: darl eval {result.final} -b ... -o {out}/eval")
+    # soft_wrap: a path split over two lines cannot be copied
+    console.print(f"final model: {result.final}   evaluate it with: darl eval {result.final} -b ... -o {out}/eval",
+                  soft_wrap=True)
     if lock is not None:
         lock.release()
 
