@@ -59,3 +59,15 @@ def test_data_checks_everything_before_loading(tmp_path):
     assert "load sources" not in run.stderr + run.stdout  # refused before any source was read
     run = _darl("data", src, "-o", str(tmp_path))
     assert run.returncode == EXIT_USER_ERROR and "is a folder" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_output_flag_everywhere_with_the_old_spelling_hidden():
+    runner = CliRunner()
+    for command in ("demo", "report", "compare"):
+        text = runner.invoke(app, [command, "--help"]).output
+        assert "--output" in text and "--out " not in text, command
+    res = runner.invoke(app, ["compare", "spec.yaml"])
+    assert res.exit_code == EXIT_USAGE and "--output" in res.output
+    res = runner.invoke(app, ["compare", "spec.yaml", "-o", "a", "--out", "b"])
+    assert res.exit_code == EXIT_USAGE and "given twice" in res.output
+    assert "<default>" in runner.invoke(app, ["bootstrap", "--help"]).output  # presets listed

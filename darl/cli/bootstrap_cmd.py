@@ -11,11 +11,15 @@ from rich.console import Console
 from rich.table import Table
 
 from darl.cli.main import app
+from darl.cli.options import choices, value
+from darl.embedded.family import PRESETS as _PRESETS
+
+Preset = choices("Preset", list(_PRESETS))
 
 
 @app.command("bootstrap")
 def bootstrap_command(
-    preset: str = typer.Option("default", help="The family to build: 'default' (the one `darl demo` and the tests "
+    preset: Preset = typer.Option("default", help="The family to build: 'default' (the one `darl demo` and the tests "
                                "use; a few minutes on 2 cores)."),
     cache_dir: Path = typer.Option(None, "--cache-dir", help="Folder holding cached builds (default: "
                                    "$DARL_CACHE/embedded, else ~/.cache/darl/embedded)."),
@@ -25,6 +29,7 @@ def bootstrap_command(
     from darl.embedded.family import PRESETS
     from darl.errors import InputError
 
+    preset = value(preset)
     if preset not in PRESETS:
         raise InputError(f"unknown preset {preset!r}", field="--preset", hint=f"choose one of {sorted(PRESETS)}")
     console = Console(highlight=False)

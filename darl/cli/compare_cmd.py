@@ -1,4 +1,4 @@
-"""`darl compare SPEC --out DIR [--only ARM:SEED]`: seeded comparison of recipes (darl.comparison)."""
+"""`darl compare SPEC -o DIR [--only ARM:SEED]`: seeded comparison of recipes (darl.comparison)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ def _only(value: str | None) -> tuple[str, int] | None:
 @app.command("compare")
 def compare(
     spec: Path = typer.Argument(..., help="Comparison spec (YAML): arms, seeds, levels file, budget, held-out set."),
-    out: Path = typer.Option(..., "--out", help="Comparison folder (runs/, eval/, comparison.md/.json/.html)."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Comparison folder (runs/, eval/, "
+                                       "comparison.md/.json/.html). Required."),
+    out: Path | None = typer.Option(None, "--out", hidden=True, help="Old spelling of --output."),
     only: str | None = typer.Option(None, "--only", help="Train and evaluate one run, ARM:SEED (a cluster job); "
                                     "a later call without --only evaluates what is missing and writes the report."),
     report_only: bool = typer.Option(False, "--report-only", help="Train and evaluate nothing; report the runs and "
@@ -37,9 +39,12 @@ def compare(
     from darl.comparison import compare as run
 
     console = Console()
+    from darl.cli.options import alias
+
+    out = alias(output, out, "--output", "--out", required=True)
     summary = run(spec, out, only=_only(only), report_only=report_only, say=console.print)
     if not summary:
-        console.print(f"done: {only} (write the report with `darl compare {spec} --out {out}`)")
+        console.print(f"done: {only} (write the report with `darl compare {spec} -o {out}`)")
         return
     for arm, entry in summary["arms"].items():
         p1 = entry.get("pass@1")

@@ -1,25 +1,31 @@
-"""`darl demo [--out demo-run/] [--preset default|quick]`: the whole pipeline on the embedded default (darl.demo)."""
+"""`darl demo [-o demo-run/] [--preset default]`: the whole pipeline on the embedded default (darl.demo)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 from rich.console import Console
 
 from darl.cli.main import app
+from darl.cli.options import alias, choices, value
+from darl.embedded.family import PRESETS
+
+Preset = choices("Preset", list(PRESETS))
 
 
 @app.command("demo")
 def demo_command(
-    out: Path = typer.Option(Path("demo-run"), "--out", "-o", help="Run folder; re-running into it reuses every "
-                             "finished step."),
-    preset: str = typer.Option("default", help="default (about 15 minutes on 2 cores) or quick (a few minutes, "
-                               "smallest sizes, for tests)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Run folder (default demo-run); re-running "
+                                          "into it reuses every finished step."),
+    out: Optional[Path] = typer.Option(None, "--out", hidden=True, help="Old spelling of --output."),
+    preset: Preset = typer.Option("default", help="Embedded family preset (default: about 15 minutes on 2 cores)."),
 ) -> None:
     """Bootstrap the tiny model family, score, level, train two GRPO stages, evaluate before/after, write the report."""
     from darl.demo import run_demo
 
     console = Console(highlight=False, soft_wrap=True)
-    result = run_demo(out, preset, say=console.print)
+    output = alias(output, out, "--output", "--out", default=Path("demo-run"))
+    result = run_demo(output, value(preset), say=console.print)
     console.print(f"[bold]open {result.report.resolve()} in a browser[/]")
