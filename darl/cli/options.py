@@ -44,3 +44,13 @@ def alias(new: Any, old: Any, new_flag: str, old_flag: str, *, required: bool = 
             raise typer.BadParameter("missing (required)", param_hint=new_flag)
         return default
     return picked
+
+
+def resolve_backend(name: str) -> str:
+    """'auto' as the back end that will run: vLLM where it is installed and a CUDA GPU is present, else
+    transformers (darl.evaluation.backend.vllm_usable); 'transformers' and 'vllm' as they are."""
+    if name != "auto":
+        return name
+    from darl.evaluation.backend import vllm_usable
+
+    return "vllm" if vllm_usable() else "transformers"
