@@ -122,7 +122,7 @@ def test_one_grpo_step_on_the_real_model(problems: Path, tmp_path: Path) -> None
     text = RECIPE.read_text()
     for old, new in (("max_steps: 4", "max_steps: 1"), ("num_generations: 4", "num_generations: 2"),
                      ("prompts_per_step: 4", "prompts_per_step: 2"), ("max_completion_length: 192",
-                     "max_completion_length: 16")):
+                     "max_completion_length: 16"), ("max_new_tokens: 192", "max_new_tokens: 8")):
         assert old in text, old
         text = text.replace(old, new)
     recipe = tmp_path / "recipe.yaml"
