@@ -85,7 +85,7 @@ def test_mean_correctness_is_the_mean_of_problem_means_with_textbook_errors(per_
 
 
 def test_mean_correctness_refuses_a_problem_without_samples():
-    with pytest.raises(ValueError, match="mean_correctness: a problem has no samples"):
+    with pytest.raises(ValueError, match="^mean_correctness: a problem has no samples$"):
         mean_correctness([[1.0], []])
 
 
@@ -147,15 +147,26 @@ def test_compare_benchmark_every_field_paired_and_unpaired():
     assert (cmp.confidence, cmp.method) == (0.9, "normal")
     assert cmp.to_dict()["significant"] is cmp.significant is (cmp.ci_low > 0)
     # no shared problem: the unpaired difference with sqrt(se1^2 + se2^2)
-    un = compare_benchmark("m", _bench({"x": (2, 2), "y": (2, 1), "z": (2, 0)}), _bench({"u": (4, 0), "v": (4, 1)}))
-    a, b = [1.0, 0.5, 0.0], [0.0, 0.25]
-    se_u = math.sqrt(statistics.variance(a) / 3 + statistics.variance(b) / 2)
+    un = compare_benchmark("u", _bench({"x": (2, 2), "y": (2, 1)}),
+                           _bench({"u": (4, 0), "v": (4, 1), "w": (4, 4)}))
+    a, b = [1.0, 0.5], [0.0, 0.25, 1.0]
+    se_u = math.sqrt(statistics.variance(a) / 2 + statistics.variance(b) / 3)
     z = NormalDist().inv_cdf(0.975)
-    assert (un.paired, un.problems_compared, un.only_in_new, un.only_in_baseline) == (False, 0, 3, 2)
-    assert un.new_pass1 == pytest.approx(0.5) and un.baseline_pass1 == pytest.approx(0.125)
-    assert un.delta == pytest.approx(0.375) and un.stderr == pytest.approx(se_u)
-    assert un.ci_low == pytest.approx(0.375 - z * se_u) and un.ci_high == pytest.approx(0.375 + z * se_u)
+    assert (un.benchmark, un.paired, un.problems_compared, un.only_in_new, un.only_in_baseline) == (
+        "u", False, 0, 2, 3)
+    assert un.new_pass1 == pytest.approx(0.75) and un.baseline_pass1 == pytest.approx(1.25 / 3)
+    assert un.delta == pytest.approx(0.75 - 1.25 / 3) and un.stderr == pytest.approx(se_u)
+    assert un.ci_low == pytest.approx(un.delta - z * se_u) and un.ci_high == pytest.approx(un.delta + z * se_u)
     assert un.method == "normal (unpaired)" and un.confidence == 0.95
+    # one problem on either side: no unpaired interval (a variance needs two)
+    for new_side, base_side in (({"x": (2, 2)}, {"u": (4, 0), "v": (4, 1)}), ({"x": (2, 2), "y": (2, 0)}, {"u": (4, 0)})):
+        lone = compare_benchmark("m", _bench(new_side), _bench(base_side))
+        assert (lone.stderr, lone.ci_low, lone.ci_high) == (None, None, None)
+    # the paired comparison uses the method it is given
+    pairs_new, pairs_base = {p: (4, i % 5) for i, p in enumerate("abcdefgh")}, {p: (4, 1) for p in "abcdefgh"}
+    boot = compare_benchmark("m", _bench(pairs_new), _bench(pairs_base), method="bootstrap")
+    expected = paired_difference([(i % 5) / 4 for i in range(8)], [0.25] * 8, 0.95, "bootstrap")
+    assert (boot.delta, boot.stderr, boot.ci_low, boot.ci_high) == pytest.approx(expected)
     # one problem each side: no interval, so significance is unknown (None), not False
     one = compare_benchmark("m", _bench({"x": (2, 2)}), _bench({"u": (2, 0)}))
     assert (one.stderr, one.ci_low, one.ci_high, one.significant) == (None, None, None, None)
