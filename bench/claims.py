@@ -203,7 +203,41 @@ def render(out: Path) -> str:
     lines += ["| 3. Mixed math + code vs math only and code only | - | not run (needs the code split scored; see "
               "docs/training.md) |",
               "| 5. Gradient yield per strategy (ideal 100%) | see the table above | measured |", ""]
+    lines += ["## How far each arm narrowed onto its prompts", "",
+              "A level of the embedded default holds a few dozen to a hundred training problems (the paper's levels "
+              "hold tens of thousands), so at 32 prompts a step a leveled arm revisits each prompt many times while "
+              "the random arm sees most prompts once (KL is to each stage's own starting policy, TRL's "
+              "reference, so a second stage starts again near 0):", "", *diagnosis(out), ""]
     return "\n".join(lines) + "\n"
+
+
+def diagnosis(out: Path) -> list[str]:
+    """Per arm (mean over its finished seeds): training prompts available, visits per prompt, KL to the reference at
+    the end, held-out pass@4 against the start: how far each arm narrowed onto its own prompts."""
+    summary = json.loads((out / "compare" / "comparison.json").read_text())
+    start4 = (summary.get("start") or {}).get("pass@4")
+    rows = ["| arm | training prompts | visits per prompt | KL at the end | pass@4 % (start "
+            f"{'-' if start4 is None else f'{100 * start4:.1f}'}) |", "|---|---|---|---|---|"]
+    for arm, entry in summary["arms"].items():
+        pools, visits, kls = [], [], []
+        for seed in entry["seeds_done"]:
+            run = out / "compare" / "runs" / arm / f"seed-{seed}"
+            for manifest_path in sorted(run.glob("stage-*/manifest.json")):
+                manifest = json.loads(manifest_path.read_text())
+                pool = sum(s["prompts"] for s in manifest["data"]["streams"])
+                pools.append(pool)
+                visits.append(manifest["data"]["prompts_drawn"] / pool)
+            metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line]
+            kl = [m["train/kl"] for m in metrics if isinstance(m.get("train/kl"), (int, float))]
+            if kl:
+                kls.append(sum(kl[-3:]) / len(kl[-3:]))
+        if not pools:
+            continue
+        p4 = entry.get("pass@4", {}).get("mean")
+        rows.append(f"| {arm} | {' / '.join(str(p) for p in sorted(set(pools)))} | "
+                    f"{sum(visits) / len(visits):.1f} per stage | {sum(kls) / len(kls):.3f} | "
+                    f"{'-' if p4 is None else f'{100 * p4:.1f}'} |")
+    return rows
 
 
 def main() -> None:
