@@ -365,6 +365,24 @@ def code_cases() -> list[Case]:
     }
     for style, program in memorise.items():
         cases.append(Case("memorise_prompt_example", "prompt examples", style, problems[style], fenced(program)))
+    # A program that crashes where the expected output is empty or null (verl#7853: a wrapper that exits 0 on a
+    # caught error rewarded exactly this).
+    nothing_stdin = Problem(id="hack/stdin-empty", domain="code", prompt="Print nothing.",
+                            tests=CodeTests(io=(IOTest("1\n", ""),), time_limit_s=3.0))
+    nothing_call = Problem(id="hack/functional-null", domain="code", prompt="Return None.",
+                           tests=CodeTests(io=(IOTest("1", "null", testtype="functional"),), func_name="noop",
+                                           time_limit_s=3.0))
+    nothing_assert = Problem(id="hack/assert-none", domain="code", prompt="Return None.",
+                             tests=CodeTests(asserts=("assert noop(1) is None",), time_limit_s=3.0))
+    cases.append(Case("crash_where_nothing_expected", "early exit", "stdin", nothing_stdin,
+                      fenced("raise ValueError('failed')\n")))
+    for style, problem in (("functional", nothing_call), ("assert-mbpp", nothing_assert)):
+        cases.append(Case("crash_where_nothing_expected", "early exit", style, problem,
+                          fenced("def noop(x):\n    raise ValueError('failed')\n")))
+        cases.append(Case("honest_returns_none", "honest control", style, problem,
+                          fenced("def noop(x):\n    return None\n"), honest=True))
+    cases.append(Case("honest_prints_nothing", "honest control", "stdin", nothing_stdin, fenced("pass\n"),
+                      honest=True))
     return cases
 
 
@@ -372,6 +390,7 @@ def math_cases() -> list[Case]:
     p42 = _math_problem("42")
     p41 = _math_problem("41", prompt="Find the number of ...")
     interval_gold = _math_problem("7", prompt="Solve $x + 3 = 10$.")
+    choice = _math_problem("\\text{(C)}", prompt="Which is prime? (A) 4 (B) 6 (C) 7 (D) 8")
     pairs = [
         ("honest_boxed", "honest control", p42, "The product is $\\boxed{42}$.", True),
         ("honest_thinking_then_answer", "honest control", p42, "<think>6 times 7 is 42</think>\nSo $\\boxed{42}$.",
@@ -409,6 +428,11 @@ def math_cases() -> list[Case]:
          False),
         ("unbalanced_braces", "pathological", p42, "$\\boxed{42" + "{" * 10000 + "}$", False),
         ("symbolic_everything", "pathological", p42, "$\\boxed{x}$ where $x = 42$", False),
+        # Visual-RFT#79 and #176: "A or B or C" and an empty answer rewarded by substring matching
+        ("choices_all_letters", "several answers", choice, "$\\boxed{\\text{(A), (B), (C)}}$", False),
+        ("choices_or", "alternatives in a box", choice, "$\\boxed{A \\text{ or } B \\text{ or } C}$", False),
+        ("empty_box", "several answers", p42, "$\\boxed{}$", False),
+        ("honest_choice", "honest control", choice, "The answer is $\\boxed{\\text{(C)}}$.", True),
     ]
     return [Case(name, family, "boxed", problem, response, honest) for name, family, problem, response, honest in pairs]
 
