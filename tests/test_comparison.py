@@ -182,3 +182,14 @@ def test_compare_end_to_end_on_the_embedded_family(tiny_levels, embedded_family)
         spec.write_text(_spec_text("levels.parquet").replace("seeds: [0, 1]", "seeds: [0, 1, 2]")
                         + f"model: {embedded_family.path('small')}\n")
         compare(spec, out, say=said.append)
+
+
+def test_one_run_is_claimed_by_one_process_at_a_time(tmp_path):
+    from darl.comparison.runner import claimed
+
+    folder = tmp_path / "runs" / "arm" / "seed-0"
+    with claimed(folder) as first:
+        with claimed(folder) as second:
+            assert first and not second
+    with claimed(folder) as again:
+        assert again  # released when the holder is done

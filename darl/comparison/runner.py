@@ -13,13 +13,14 @@ Comparison folder:
 
 Everything resumes: a finished run or evaluation is reused, a killed `darl train` continues with `--resume`
 semantics (same step, same data) and a killed evaluation keeps its finished problems. Runs are independent, so
-`--only ARM:SEED` runs one of them (a cluster job each) and a later call without `--only` evaluates what is missing
+`--only ARM:SEED` runs one of them (a cluster job each; a lock file per run keeps two jobs off the same run) and a later call without `--only` evaluates what is missing
 and writes the report.
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -177,6 +178,22 @@ def evaluate_run(spec: ComparisonSpec, out: Path, plan: ArmPlan, problems: list[
                        f"{plan.arm} seed {plan.seed} step {point.step}", say)
 
 
+@contextmanager
+def claimed(folder: Path):
+    """An exclusive, non-blocking claim on one run (a lock file beside its folder, released when the process ends,
+    even by kill -9): yields False when another process holds it, so two jobs never train the same arm and seed."""
+    import fcntl
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f"{folder.name}.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+
+
 def run_comparison(spec: ComparisonSpec, out: str | Path, only: tuple[str, int] | None = None,
                    say: Say = print) -> list[ArmPlan]:
     """Train and evaluate every run of the spec (or only `(arm, seed)`), reusing finished work. Under `accelerate
@@ -202,7 +219,11 @@ def run_comparison(spec: ComparisonSpec, out: str | Path, only: tuple[str, int] 
                              hint="set the spec's `model` so every arm starts from the same policy")
         evaluate_model(spec, problems, starts.pop(), out / "eval" / "start", "start", say)
     for plan in todo:
-        train(spec, out, plan, say)
-        if main:
-            evaluate_run(spec, out, plan, problems, say)
+        with claimed(run_dir(out, plan.arm, plan.seed)) as mine:
+            if not mine:
+                say(f"  {plan.arm} seed {plan.seed}: another process is running it; skipped here")
+                continue
+            train(spec, out, plan, say)
+            if main:
+                evaluate_run(spec, out, plan, problems, say)
     return all_plans
