@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     logs = [h for h in trainer.state.log_history if "reward" in h]
     for h in logs:  # a domain's mean is None in a step that drew none of its prompts
         parts = [f"{name} {h.get(f'rewards/{name}_reward/mean')}" for name in ("math", "code")]
-        print(f"step {h['step']}: reward {h['reward']:.3f}  (mean of " + ", ".join(parts) + ")")
+        print(f"step {h['step']}: reward {h['reward']:.3f}  (per reward function: " + ", ".join(parts) + ")")
     return logs
 
 
