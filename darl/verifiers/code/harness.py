@@ -742,13 +742,14 @@ def _zygote_main(sock):
         os.close(fds[0])
 
 
-def start_zygote(channel_fd):
+def start_zygote(channel_fd, ends_with_sandbox):
     """Forks the zygote (before any job: its memory holds no test) and returns (pid, the harness's socket)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
     pid = os.fork()
     if pid == 0:
         try:
-            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # end with the harness, inside a PID namespace or not
+            if not ends_with_sandbox:  # (bubblewrap's PID namespace ends with the harness and takes the zygote)
+                _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
             ours.close()
             os.close(channel_fd)
             devnull = os.open(os.devnull, os.O_RDWR)
@@ -1180,7 +1181,8 @@ def main():
     os.close(devnull)
     set_up(setup)
     ctx = Context(setup, channel)
-    ctx.zygote_pid, ctx.zygote_sock = start_zygote(channel.fd)  # before any job: its memory holds no test
+    # before any job, so that its memory holds no test
+    ctx.zygote_pid, ctx.zygote_sock = start_zygote(channel.fd, bool(setup.get("zygote_ends_with_sandbox")))
     channel.emit({"event": "ready"})
     while True:
         line = reader.next_line()

@@ -272,6 +272,8 @@ class Sandbox:
                        "stack_bytes": self.limits.stack_bytes},
             "drop_to": None if slot.uid is None else {"uid": slot.uid, "gid": slot.uid},
             "kill_all_after_test": in_pid_namespace or slot.uid is not None,
+            # bubblewrap (--die-with-parent, PID namespace) ends the harness's zygote with the harness
+            "zygote_ends_with_sandbox": self.isolation == "bwrap",
             "subreaper": not in_pid_namespace and self.isolation != "none",
             "no_new_privs": self.isolation in ("namespaces", "rlimits"),
         }
