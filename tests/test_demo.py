@@ -4,6 +4,7 @@ eval before/after -> report), then a re-run that reuses every finished step."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -33,15 +34,25 @@ def test_quick_demo_end_to_end_and_resumes(tmp_path: Path, embedded_family) -> N
     after = json.loads((out / "eval" / "after" / "eval.json").read_text())
     assert before["complete"] and after["complete"] and before["extra"]["role"] == "baseline"
     n = PRESETS["quick"].eval_samples
-    for data in (before, after):
+    pass1 = {}
+    for role, data in (("before", before), ("after", after)):
         bench = data["benchmarks"]["embedded-math"]
         assert bench["n"] == n and bench["problems"] == PRESETS["quick"].eval_problems
-        assert 0.0 <= bench["pass@1"]["mean"] <= 1.0
-    # the report shows every section with data, and the headline names the numbers
+        counts = bench["per_problem"].values()
+        assert len(counts) == bench["problems"] and all(c["n"] == n for c in counts)
+        # Pass@1 is the mean over problems of passes / n, recomputed here from the per-problem counts
+        pass1[role] = sum(c["passes"] / c["n"] for c in counts) / len(counts)
+        assert bench["pass@1"]["mean"] == pytest.approx(pass1[role], abs=1e-12)
+    # the report: the data, training and evaluation inputs were all found, and the headline carries the numbers
     html = result.report.read_text()
-    assert "<b>Missing:</b>" not in html.split("4. Evaluation")[0] or "calibration" in html
+    found = re.search(r"Found: ([^.]*)\. Missing: ([^.]*)\.", html)
+    assert found is not None
+    for part in ("metrics", "stage manifests", "scores", "levels", "held-out accuracy", "evaluations"):
+        assert part in found.group(1).split(", "), (part, found.group(0))
+    assert "<b>Missing:</b>" not in html.split("4. Evaluation")[0].split("1. Data and levels")[1], found.group(0)
     assert "Difference from the baseline" in html and "embedded-math" in html
-    assert result.headline and result.headline[0].startswith("embedded-math: Pass@1")
+    assert result.headline[0].startswith(f"embedded-math: Pass@1 {100 * pass1['before']:.1f}% -> "
+                                         f"{100 * pass1['after']:.1f}% ")
     assert any(line.startswith("report: ") for line in lines)
     # a second run reuses every step but the report, and is quick
     lines.clear()

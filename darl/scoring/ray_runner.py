@@ -23,10 +23,13 @@ def _run_one(job: ScoreJob, out_dir: str) -> ShardResult:
 
 def run_on_ray(job: ScoreJob, out_dir: str | Path, shards: int, *, address: str | None = None,
                cpus_per_shard: float = 1.0, gpus_per_shard: float = 0.0, max_retries: int = 2,
-               on_shard_done: Callable[[ShardResult], None] | None = None) -> Path:
+               on_shard_done: Callable[[ShardResult], None] | None = None,
+               shard_task: Callable[[ScoreJob, str], ShardResult] = _run_one) -> Path:
     """Score `shards` shards on the Ray cluster at `address` (None: the one this process is connected to, or a
     new local one) and return the merged scores file. Shards that already finished are skipped by `run_shard`
-    itself (it finds every row committed)."""
+    itself (it finds every row committed). A worker that dies is replaced and its task run again (`max_retries`
+    times), resuming from the shard's committed batches. `shard_task` is what runs on a worker (`run_shard`; a
+    test passes one that kills its worker part-way)."""
     try:
         import ray
     except ImportError:
@@ -35,7 +38,7 @@ def run_on_ray(job: ScoreJob, out_dir: str | Path, shards: int, *, address: str 
         raise InputError("--ray needs the 'ray' package", hint="pip install 'darl[ray]'") from None
     if not ray.is_initialized():
         ray.init(address=address)
-    task = ray.remote(num_cpus=cpus_per_shard, num_gpus=gpus_per_shard, max_retries=max_retries)(_run_one)
+    task = ray.remote(num_cpus=cpus_per_shard, num_gpus=gpus_per_shard, max_retries=max_retries)(shard_task)
     out = str(Path(out_dir).resolve())
     pending = {task.remote(replace(job, shard=Shard(i, shards)), out): i for i in range(shards)}
     while pending:
