@@ -916,9 +916,13 @@ def _kill_group(pid):
             pass
 
 
+_SIGKILL_BIT = 1 << (signal.SIGKILL - 1)
+
+
 def _others_of_uid(uid):
     """Every other live process whose real uid is `uid`, read from /proc/<pid>/status (the owner of /proc/<pid> itself
-    is root for processes that are not dumpable, as this harness's forked children are); zombies are left out."""
+    is root for processes that are not dumpable, as this harness's forked children are); zombies and processes with
+    a SIGKILL pending (dying: they run no more code) are left out."""
     me = os.getpid()
     others = []
     for name in os.listdir("/proc"):
@@ -926,14 +930,13 @@ def _others_of_uid(uid):
             continue
         try:
             with open("/proc/%s/status" % name, "rb") as status:
-                for line in status:
-                    if line.startswith(b"State:") and line.split()[1] in (b"Z", b"X"):
-                        break  # already dead, waiting to be reaped
-                    if line.startswith(b"Uid:"):
-                        if int(line.split()[1]) == uid:
-                            others.append(int(name))
-                        break
-        except (OSError, ValueError, IndexError):
+                fields = dict(line.split(b":", 1) for line in status if b":" in line)
+            if int(fields[b"Uid"].split()[0]) != uid or fields[b"State"].split()[0] in (b"Z", b"X"):
+                continue  # another uid, or already dead and waiting to be reaped
+            if any(int(fields.get(key, b"0").strip(), 16) & _SIGKILL_BIT for key in (b"SigPnd", b"ShdPnd")):
+                continue  # killed already: it runs no more code of its own
+            others.append(int(name))
+        except (OSError, ValueError, IndexError, KeyError):
             continue
     return others
 
