@@ -42,7 +42,8 @@ def test_verify_keeps_every_row_in_order_with_its_fields(tmp_path_factory, rows,
     result = CliRunner().invoke(app, ["verify", str(folder / "in.jsonl"), "-o", str(folder / "out.jsonl"),
                                       "--workers", "1", "--batch-size", str(batch_size)])
     assert result.exit_code == 0, result.output
-    out = [json.loads(line) for line in (folder / "out.jsonl").read_text().splitlines()]
+    # JSON Lines are split on "\n" only: str.splitlines would also split inside a string holding U+0085 or U+2028
+    out = [json.loads(line) for line in (folder / "out.jsonl").read_text(encoding="utf-8").split("\n") if line]
     given_rows = [(n, r) for n, r in enumerate(rows, start=1) if r != ""]  # a blank line is no row
     assert len(out) == len(given_rows)
     for (line, given_row), got in zip(given_rows, out):
