@@ -135,3 +135,23 @@ def test_the_paper_level2_text_is_the_paper_rule():
     for s in grid:
         for m in grid:
             assert condition({"small": s, "medium": m, "never": 0.0, "always": 1.0}) == paper_level2(s, m), (s, m)
+
+
+def test_a_disallowed_piece_anywhere_is_named_with_the_whole_condition_and_where():
+    """The error quotes the offending piece, the whole condition and where it came from, however deep the piece
+    sits (inside and/or, not, either side of a comparison), and says what is allowed."""
+    import pytest
+
+    from darl.errors import InputError
+
+    hint = "(use names, numbers, p('model name'), comparisons, and/or/not, parentheses)"
+    for text, piece in (("small < 1 and foo(2)", "foo(2)"), ("not small.x", "small.x"),
+                        ("small + 1 < 2", "small + 1"), ("0 < small < [1]", "[1]"), ("small is None", "small is None"),
+                        ("(large > 0) or p(small)", "p(small)")):
+        with pytest.raises(InputError) as caught:
+            compile_condition(text, "cfg.yaml: levels[0].when")
+        assert str(caught.value) == f"cfg.yaml: levels[0].when: {piece!r} is not allowed in a condition ({text!r}) {hint}"
+    with pytest.raises(InputError) as caught:
+        compile_condition("small <", "cfg.yaml: drop")
+    assert str(caught.value) == ("cfg.yaml: drop: cannot parse 'small <' (invalid syntax) "
+                                 "(write conditions such as \"0 < small < 1 and medium == 1\")")
