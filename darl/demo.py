@@ -352,11 +352,27 @@ def run_demo(out_dir: str | Path = "demo-run", preset: str = "default", say: Say
     report_path = Path(pipe.step("report", 8, total, report)["paths"][0])
     summary = out / "levels.summary.json"
     headline = headline_lines(before, after, trained, json.loads(summary.read_text()) if summary.exists() else {})
+    headline += health_lines(out / "train")
     say("")
     say(f"report: {report_path.resolve()}")
     for line in headline:
         say(line)
     return DemoResult(out, report_path, headline, pipe.state)
+
+
+def health_lines(run_dir: Path) -> list[str]:
+    """darl.training.health's warnings for the demo's training run (held-out: its greedy accuracy before and after)."""
+    from darl.training.health import check_health
+    from darl.training.metrics import read_jsonl
+
+    records = read_jsonl(run_dir / "metrics.jsonl")
+    heldout_path = run_dir / "heldout.json"
+    heldout = json.loads(heldout_path.read_text()) if heldout_path.exists() else {}
+    series = None
+    if "before" in heldout and "after" in heldout:
+        last = max((r["train/global_step"] for r in records if isinstance(r.get("train/global_step"), int)), default=0)
+        series = [(0, heldout["before"]["accuracy"]), (last, heldout["after"]["accuracy"])]
+    return [f"training health: {w.name} from step {w.step}: {w.message}" for w in check_health(records, series)]
 
 
 def headline_lines(before: dict[str, Any], after: dict[str, Any], trained: dict[str, Any],
