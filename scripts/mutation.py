@@ -73,7 +73,8 @@ def prepare(name: str) -> Path:
 def run(name: str) -> int:
     work = prepare(name)
     mutmut = Path(sys.executable).parent / "mutmut"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false",
+           "HYPOTHESIS_PROFILE": "mutation"}  # tests/conftest.py: 25 fixed examples per property
     print(f"== {name}: {MODULES[name][0]} against {' '.join(MODULES[name][1])}", flush=True)
     with open(work / "mutmut.log", "w") as log:  # mutmut draws a progress spinner: keep it out of the terminal
         code = subprocess.run([str(mutmut), "run", "--max-children", str(os.cpu_count() or 1)], cwd=work, env=env,

@@ -15,6 +15,18 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Hypothesis budgets: 100 examples per property by default; `scripts/mutation.py` sets HYPOTHESIS_PROFILE=mutation,
+# a fixed (derandomized) 25 examples, so every mutant meets the same inputs and a module's run stays minutes.
+try:
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("default", max_examples=100, deadline=None)
+    _hypothesis_settings.register_profile("mutation", max_examples=25, deadline=None, derandomize=True,
+                                          database=None)
+    _hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+except ImportError:  # hypothesis is a dev extra; only the property tests need it
+    pass
+
 # Every build of the embedded family in the test run (the fixture below and `darl demo` inside test_demo.py)
 # goes to one cache, so the family is trained once per run, not once per caller.
 os.environ.setdefault("DARL_CACHE", str(REPO / ".darl-cache"))

@@ -31,7 +31,7 @@ def n_c_k(draw):
     return n, draw(st.integers(0, n)), draw(st.integers(1, n))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(n_c_k())
 def test_pass_at_k_is_its_exact_definition(nck):
     n, c, k = nck
@@ -39,7 +39,7 @@ def test_pass_at_k_is_its_exact_definition(nck):
     assert pass_at_k(n, c, k) == pytest.approx(float(exact), abs=1e-12)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(deadline=None)
 @given(st.lists(n_c_k(), min_size=1, max_size=8), st.integers(1, 60))
 def test_mean_pass_at_k_is_the_mean_over_problems_or_refuses(problems, k):
     counts = [(n, c) for n, c, _ in problems]
@@ -64,7 +64,7 @@ def test_pass_at_k_error_messages():
 samples = st.lists(st.lists(st.sampled_from([0.0, 1.0, 0.5]), min_size=1, max_size=6), min_size=1, max_size=12)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(samples)
 def test_mean_correctness_is_the_mean_of_problem_means_with_textbook_errors(per_problem):
     stats = mean_correctness(per_problem)
@@ -92,7 +92,7 @@ def test_mean_correctness_refuses_a_problem_without_samples():
 rates = st.floats(0, 1, allow_nan=False)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)
 @given(st.lists(st.tuples(rates, rates), min_size=2, max_size=40), st.sampled_from([0.8, 0.9, 0.95, 0.99]))
 def test_paired_difference_normal_interval_written_out(pairs, confidence):
     new, base = [a for a, _ in pairs], [b for _, b in pairs]
@@ -104,7 +104,7 @@ def test_paired_difference_normal_interval_written_out(pairs, confidence):
     assert low == pytest.approx(mean - z * se, abs=1e-12) and high == pytest.approx(mean + z * se, abs=1e-12)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)
 @given(st.lists(st.tuples(rates, rates), min_size=2, max_size=15), st.integers(0, 1000))
 def test_paired_bootstrap_is_a_seeded_percentile_interval_inside_the_data(pairs, seed):
     """scipy's percentile bootstrap (darl.stats): the same seed gives the same interval, the interval lies within

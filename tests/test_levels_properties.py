@@ -49,7 +49,7 @@ def paper_level2(s: float, m: float) -> bool:
     return (s == 0 and m == 1) or (s == 0 and 0 < m < 1) or (0 < s < 1 and 0 < m < 1)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)
 @given(scored_problems(), st.integers(0, 2**32 - 1), st.randoms(use_true_random=False))
 def test_assign_levels_is_the_papers_rule_set(problems, seed, rng):
     config = build_config({"seed": seed})
@@ -118,7 +118,7 @@ conditions = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(conditions, st.fixed_dictionaries({n: st.sampled_from([0.0, 0.25, 0.5, 1.0]) for n in NAMES}))
 def test_conditions_mean_what_python_says(text, env):
     condition = compile_condition(text, "test")

@@ -95,7 +95,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(st.integers(1, 64), st.lists(st.floats(0.05, 20), min_size=1, max_size=5), st.integers(1, 40))
 def test_apportion_quota_and_long_run_exactness(prompts, weights, batches):
     """Every batch: counts sum to `prompts` and each is its quota (share + carried remainder) rounded down or up;
@@ -132,7 +132,7 @@ def _split(prompts: int) -> st.SearchStrategy[int]:
     return st.sampled_from([d for d in range(1, prompts + 1) if prompts % d == 0])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(st.integers(1, 24).flatmap(lambda p: st.tuples(st.just(p), _split(p))),
        st.lists(st.floats(0.2, 5), min_size=1, max_size=4), st.integers(0, 10_000))
 def test_every_batch_holds_the_apportioned_prompts_and_slices_cover_it(batch_and_procs, weights, seed):
