@@ -7,12 +7,13 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn,
+from darl.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 from rich.table import Table
 from rich.text import Text
 
 from darl.cli.main import app
+from darl.cli.options import Backend, Dtype, alias, resolve_backend, value
 from darl.errors import InputError
 from darl.generation.base import PAPER_MAX_NEW_TOKENS
 from darl.generation.vllm_backend import engine_args_from_options, engine_kwargs
@@ -35,7 +36,9 @@ def score_command(
                                     "folder, a .gguf file or a Hugging Face Hub id. NAME is what a levels config "
                                     "refers to."),
     output: Path = typer.Option(..., "-o", "--output", help="Output folder (shard folders, scores.parquet)."),
-    k: int = typer.Option(4, "-k", help="Samples per problem and model."),
+    samples: Optional[int] = typer.Option(None, "-n", "--samples", min=1, help="K: samples per problem and model "
+                                          "(default 4)."),
+    k: Optional[int] = typer.Option(None, "-k", hidden=True, help="Old spelling of --samples."),
     temperature: float = typer.Option(0.6, help="Sampling temperature (the paper's evaluation setting)."),
     top_p: float = typer.Option(0.95, help="Nucleus sampling mass."),
     max_new_tokens: int = typer.Option(PAPER_MAX_NEW_TOKENS, help="Token budget per response; longer ones count as "
@@ -44,7 +47,8 @@ def score_command(
     seed: int = typer.Option(0, help="Base seed of the sampling."),
     batch_problems: int = typer.Option(8, help="Problems per generation call and per committed batch."),
     batch_size: int = typer.Option(32, help="Rows (problem x sample) per forward batch (transformers back end)."),
-    backend: str = typer.Option("transformers", help="'transformers' (CPU or GPU) or 'vllm' (GPU)."),
+    backend: Backend = typer.Option("auto", help="auto (vLLM when installed with a CUDA GPU, else transformers), "
+                                    "transformers (CPU or GPU) or vllm (GPU)."),
     tensor_parallel_size: Optional[int] = typer.Option(None, "--tensor-parallel-size", help="vLLM: GPUs per "
                                                        "model (tensor parallel)."),
     max_model_len: Optional[int] = typer.Option(None, "--max-model-len", help="vLLM: context length (prompt + "
@@ -56,7 +60,7 @@ def score_command(
                                                    "or NAME:KEY=VALUE for model NAME only (repeatable)."),
     device: Optional[str] = typer.Option(None, help="Device for the transformers back end (default: cuda if "
                                          "present, else cpu)."),
-    dtype: Optional[str] = typer.Option(None, help="float32, bfloat16 or float16 (default: bf16 on GPU, fp32 on "
+    dtype: Optional[Dtype] = typer.Option(None, help="float32, bfloat16 or float16 (default: bf16 on GPU, fp32 on "
                                         "CPU)."),
     threads: Optional[int] = typer.Option(None, help="CPU threads for torch (default: torch's choice). On a busy "
                                           "machine 1 can be several times faster for small models."),
@@ -75,6 +79,9 @@ def score_command(
     from darl.scoring.merge import merge_shards
     from darl.scoring.runner import run_shard
 
+    k = alias(samples, k, "--samples", "-k", default=4)
+    backend = resolve_backend(value(backend))  # the job records the back end that ran, never "auto"
+    dtype = None if dtype is None or value(dtype) == "auto" else value(dtype)
     specs = tuple(ModelSpec.parse(m, backend=backend, batch_size=batch_size, dtype=dtype, device=device)
                   for m in model)
     specs = _with_engine_args(specs, backend, engine_args_from_options(
