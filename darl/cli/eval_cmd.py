@@ -9,26 +9,33 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from darl.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from darl.benchmarks.registry import BENCHMARKS
 from darl.cli.main import app
+from darl.cli.options import Backend, Dtype, alias, value
 from darl.errors import InputError
 from darl.generation.base import PAPER_MAX_NEW_TOKENS
 from darl.generation.vllm_backend import engine_args_from_options, engine_kwargs
+
+_BENCHMARK_NAMES = ", ".join(BENCHMARKS)
 
 
 @app.command("eval")
 def eval_command(
     model: str = typer.Argument(..., help="Model folder, .gguf file or Hugging Face Hub id."),
-    benchmark: list[str] = typer.Option(..., "--benchmark", "-b", help="Benchmark name (aime24, math500, amc23, "
-                                        "gsm8k, livecodebench, humaneval, mbpp, an embedded suite) or a problems "
-                                        "file; repeat for several."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder (eval.json, samples.jsonl). Re-running into "
-                             "the same folder resumes."),
+    benchmark: list[str] = typer.Option(..., "--benchmark", "-b", help=f"Benchmark: {_BENCHMARK_NAMES}, an "
+                                        "embedded suite, or a problems file; repeat for several."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder (eval.json, samples.jsonl). "
+                                          "Re-running into the same folder resumes. Required."),
+    out: Optional[Path] = typer.Option(None, "--out", hidden=True, help="Old spelling of --output."),
     samples: Optional[int] = typer.Option(None, "-n", "--samples", help="Samples per problem (default: the paper's "
                                           "16 for aime24/math500/amc23, 4 for livecodebench and the rest)."),
-    max_tokens: int = typer.Option(PAPER_MAX_NEW_TOKENS, "--max-tokens", help="Max response tokens (paper: 32k)."),
+    max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", min=1, help="Max response tokens "
+                                                 f"(default {PAPER_MAX_NEW_TOKENS}, the paper's 32k)."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", hidden=True, help="Old spelling of "
+                                             "--max-new-tokens."),
     temperature: float = typer.Option(0.6, help="Sampling temperature (paper: 0.6)."),
     top_p: float = typer.Option(0.95, "--top-p", help="Nucleus sampling (paper: 0.95)."),
     seed: int = typer.Option(0, help="Base seed of the sampling."),
@@ -41,12 +48,15 @@ def eval_command(
     limit: Optional[int] = typer.Option(None, help="Only the first N problems of each benchmark (a quick look)."),
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="A baseline eval.json: print the difference per "
                                             "benchmark with a 95% interval (paired by problem)."),
-    backend: str = typer.Option("auto", help="auto (vLLM when installed with a GPU, else transformers), "
+    backend: Backend = typer.Option("auto", help="auto (vLLM when installed with a GPU, else transformers), "
                                 "transformers or vllm."),
     batch_size: int = typer.Option(32, "--batch-size", help="Rows (prompt x sample) per transformers forward pass."),
     batch_problems: int = typer.Option(8, "--batch-problems", help="Problems per generation call (and per resume "
                                        "checkpoint)."),
-    dtype: Optional[str] = typer.Option(None, help="Model dtype (float32, bfloat16, ...); default per device."),
+    dtype: Optional[Dtype] = typer.Option(None, help="Model dtype; default per device (bf16 on GPU, fp32 on CPU)."),
+    device: Optional[str] = typer.Option(None, help="Device for the transformers back end (default: cuda if "
+                                         "available, else cpu)."),
+    threads: Optional[int] = typer.Option(None, min=1, help="CPU threads for torch (default: torch's choice)."),
     tensor_parallel_size: Optional[int] = typer.Option(None, "--tensor-parallel-size", help="vLLM: GPUs the model "
                                                        "is split over (tensor parallel)."),
     max_model_len: Optional[int] = typer.Option(None, "--max-model-len", help="vLLM: context length (prompt + "
@@ -69,6 +79,12 @@ def eval_command(
     from darl.evaluation.sources import parse_window, resolve_benchmark
 
     console = Console(stderr=True)
+    out = alias(output, out, "--output", "--out", required=True)
+    max_tokens = alias(max_new_tokens, max_tokens, "--max-new-tokens", "--max-tokens", default=PAPER_MAX_NEW_TOKENS)
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
     settings = EvalSettings(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, samples=samples,
                             seed=seed, batch_problems=batch_problems)
     baseline_data = read_eval(baseline) if baseline is not None else None  # fail before loading any model
@@ -95,7 +111,8 @@ def eval_command(
     if scoped:
         raise InputError(f"--engine-arg {scoped[0].model}:{scoped[0].key}=...: darl eval has one model, so no "
                          f"NAME: prefix", field="--engine-arg", hint="write KEY=VALUE")
-    generator = open_generator(model, backend, batch_size=batch_size, dtype=dtype, seed=seed,
+    generator = open_generator(model, value(backend), batch_size=batch_size, seed=seed, device=device,
+                               dtype=None if dtype is None or value(dtype) == "auto" else value(dtype),
                                engine_args=engine_kwargs(engine))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("problems"),
                TimeElapsedColumn(), TimeRemainingColumn())
