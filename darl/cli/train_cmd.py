@@ -18,8 +18,9 @@ def train(
     recipe: str = typer.Argument(..., help="Recipe YAML file, or a shipped recipe name (e.g. embedded_two_stage)."),
     levels: Optional[Path] = typer.Option(None, "--levels", help="Levels Parquet file written by `darl levels` "
                                           "(required unless --dry-run)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Run directory (checkpoints, metrics.jsonl, stage "
-                                       "manifests; required unless --dry-run)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Run directory (checkpoints, metrics.jsonl, "
+                                          "stage manifests; required unless --dry-run)."),
+    out: Optional[Path] = typer.Option(None, "--out", hidden=True, help="Old spelling of --output."),
     resume: bool = typer.Option(False, "--resume", help="Continue a killed run in --out at the same step and data."),
     model: str | None = typer.Option(None, "--model", help="Override the recipe's starting policy (path or hub id)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Memory preflight only: print what each device holds in "
@@ -37,6 +38,9 @@ def train(
     """Run the recipe's stages with GRPO (TRL), moving stages on a validation plateau or at max steps."""
     from darl.training.recipe import load_recipe, resolve_recipe_path
 
+    from darl.cli.options import alias
+
+    out = alias(output, out, "--output", "--out")
     spec = load_recipe(resolve_recipe_path(recipe))  # recipe errors come before the slow torch/TRL import
     if model is not None:
         spec = spec.model_copy(update={"model": model})
