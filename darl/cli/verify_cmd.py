@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from darl.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from darl.cli.main import app
 
@@ -77,6 +77,36 @@ def _grade(verifier: Any, problems: list, responses: list[str], thinking: bool =
         return verdicts
 
 
+VERIFY_FIELDS = ("domain", "response", "answer", "tests", "test", "prompt", "entry_point", "func_name")
+
+
+def _column_mapping(pairs: list[str]) -> dict[str, str]:
+    """--column DARL=THEIRS pairs as {darl field: their column}; a bad pair or an unknown darl field is a usage
+    error before any row is read."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        ours, sep, theirs = pair.partition("=")
+        if not sep or not ours or not theirs:
+            raise typer.BadParameter(f"{pair!r} is not DARL=THEIRS", param_hint="--column")
+        if ours not in VERIFY_FIELDS:
+            raise typer.BadParameter(f"{ours!r} is not a field darl verify reads ({', '.join(VERIFY_FIELDS)})",
+                                     param_hint="--column")
+        mapping[ours] = theirs
+    return mapping
+
+
+def _mapped(row: Any, mapping: dict[str, str]) -> Any:
+    """The row as darl reads it: each mapped field taken from the tool's column (the written row keeps the original
+    fields)."""
+    if not mapping or not isinstance(row, dict):
+        return row
+    out = dict(row)
+    for ours, theirs in mapping.items():
+        if theirs in row:
+            out[ours] = row[theirs]
+    return out
+
+
 @app.command("verify")
 def verify_command(
     input_path: Path = typer.Argument(..., metavar="IN.jsonl", help="Rows with domain, response, and answer (math) "
@@ -87,6 +117,12 @@ def verify_command(
     strict_isolation: bool = typer.Option(False, "--strict-isolation", help="Refuse to run code without "
                                           "bubblewrap instead of falling back to weaker isolation."),
     resume: bool = typer.Option(False, "--resume", help="Keep the rows already in OUT and grade the rest."),
+    fail_on_malformed: bool = typer.Option(False, "--fail-on-malformed", help="Exit with status 1 (failure) when a "
+                                           "row could not be graded (not JSON, a missing or bad field); every row is "
+                                           "still written."),
+    column: Optional[list[str]] = typer.Option(None, "--column", help="Read a field under another tool's name, "
+                                               "DARL=THEIRS (e.g. response=completion, answer=solution, "
+                                               "tests=verification_info); repeatable."),
     thinking: bool = typer.Option(False, "--thinking/--no-thinking", help="The responses come from a model whose "
                                   "prompt opened a <think> block (DeepSeek-R1-Distill chat templates end the prompt "
                                   "with '<think>\\n'): only text after </think> is graded, and a response without "
@@ -100,6 +136,7 @@ def verify_command(
     from darl.data.verify_rows import problem_from_verify_row
     from darl.verifiers import Verifier
 
+    mapping = _column_mapping(column or [])  # checked before any row is read
     rows = _read_rows(input_path)
     done = _complete_lines(output) if resume else 0
     if done > len(rows):
@@ -122,8 +159,8 @@ def verify_command(
 
         return CodeVerifier(workers=n_workers, strict=strict_isolation)
 
-    needs_math = any(isinstance(v, dict) and v.get("domain") == "math" for _, v, _ in rows[done:])
-    needs_code = any(isinstance(v, dict) and v.get("domain") == "code" for _, v, _ in rows[done:])
+    needs_math = any(isinstance(v, dict) and _mapped(v, mapping).get("domain") == "math" for _, v, _ in rows[done:])
+    needs_code = any(isinstance(v, dict) and _mapped(v, mapping).get("domain") == "code" for _, v, _ in rows[done:])
     verifier = Verifier(math=math_verifier() if needs_math else None, code=code_verifier() if needs_code else None)
     with verifier, open(output, "a" if resume else "w", encoding="utf-8") as out, Progress(
             TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
@@ -140,7 +177,7 @@ def verify_command(
                     malformed += 1
                     continue
                 try:
-                    problem, response = problem_from_verify_row(value, line)
+                    problem, response = problem_from_verify_row(_mapped(value, mapping), line)
                 except RowError as exc:
                     field = f"field '{exc.field}': " if exc.field else ""
                     results[i] = _failed_row(value, line, field + exc.message)
@@ -173,6 +210,10 @@ def verify_command(
     console.print(f"{counts['rows']} rows graded -> {output}: {counts['passed']} passed, mean score {mean:.3f}, "
                   f"{counts['malformed']} malformed" + (f" ({done} kept from the earlier run)" if done else "")
                   + (", thinking: only text after </think> graded" if thinking else ""))
+    if fail_on_malformed and counts["malformed"]:
+        console.print(f"[bold red]{counts['malformed']} malformed rows (their error field says why); failing as "
+                      f"--fail-on-malformed asks[/]")
+        raise typer.Exit(1)
     if counts["ungraded"]:
         console.print(f"[bold red]{counts['ungraded']} rows could not be graded (the checker failed to run, e.g. the "
                       f"code sandbox): their score is null, not 0; fix the cause and grade those rows again.[/]")
