@@ -20,10 +20,10 @@ stream is closed in it, so a program cannot write into the result stream.
 
 How results stay honest: for stdin and functional tests the expected outputs never enter the sandbox. Children
 return what the program printed or returned and the host compares it with the expected output. Assert-style
-tests carry their expectations in their own source; there a child reports success only after the whole test
-program ran (a program that exits early, `sys.exit(0)` or `os._exit(0)`, fails). A program that deliberately
-inspects this runner's memory could still forge an assert-style success: the sandbox protects the host, not the
-grade, from code written to attack this file.
+tests carry their expectations in their own source, so there the program never runs in a process that holds it:
+the test runs in a *checker* child, the program in a *solver* forked by the *zygote* (forked from this process
+before any job was read), and only plain data crosses between them (see "assert tests: checker and solver apart"
+below). The checker reports success only after the whole test source ran.
 
 Test kinds (LiveCodeBench semantics for the first two, lcb_runner/evaluation/testing_util.py):
 - `stdin`: the program runs as `__main__` with the test input on fd 0 and fd 1 going to a file capped at
@@ -33,7 +33,8 @@ Test kinds (LiveCodeBench semantics for the first two, lcb_runner/evaluation/tes
   contains `class Solution` (LiveCodeBench's own test), else the top-level function; the positional arguments
   arrive already JSON-decoded. A returned tuple becomes a list (as LiveCodeBench does); the value is sent back in
   a tagged JSON form that keeps tuples, sets and non-string dict keys apart, so the host's `==` matches Python's.
-- `assert`: the prelude, the program and the test source run in one namespace (not `__main__`); the test passes
+- `assert`: the prelude and the test source run in the checker, the prelude and the program in the solver; the
+  program's top-level names reach the test as proxies (module name `solution`, not `__main__`); the test passes
   when the test source finishes without raising.
 """
 
