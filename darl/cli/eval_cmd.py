@@ -61,7 +61,7 @@ def eval_command(
                                                        "is split over (tensor parallel)."),
     max_model_len: Optional[int] = typer.Option(None, "--max-model-len", help="vLLM: context length (prompt + "
                                                 "response) the engine reserves KV cache for; default: the model's "
-                                                "own maximum. At least the prompt plus --max-tokens."),
+                                                "own maximum. At least the prompt plus --max-new-tokens."),
     gpu_memory_utilization: Optional[float] = typer.Option(None, "--gpu-memory-utilization", help="vLLM: share of "
                                                            "each GPU's memory the engine may use."),
     grader: str = typer.Option("darl", "--grader", help="darl (darl's math verifier and sandbox) or math-verify "
