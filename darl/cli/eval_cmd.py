@@ -14,12 +14,14 @@ from rich.table import Table
 
 from darl.benchmarks.registry import BENCHMARKS
 from darl.cli.main import app
-from darl.cli.options import Backend, Dtype, alias, value
+from darl.cli.options import Backend, Dtype, alias, choices, value
+from darl.verifiers.plain_math_verify import GRADERS
 from darl.errors import InputError
 from darl.generation.base import PAPER_MAX_NEW_TOKENS
 from darl.generation.vllm_backend import engine_args_from_options, engine_kwargs
 
 _BENCHMARK_NAMES = ", ".join(BENCHMARKS)
+Grader = choices("Grader", GRADERS)
 
 
 @app.command("eval")
@@ -64,7 +66,7 @@ def eval_command(
                                                 "own maximum. At least the prompt plus --max-new-tokens."),
     gpu_memory_utilization: Optional[float] = typer.Option(None, "--gpu-memory-utilization", help="vLLM: share of "
                                                            "each GPU's memory the engine may use."),
-    grader: str = typer.Option("darl", "--grader", help="darl (darl's math verifier and sandbox) or math-verify "
+    grader: Grader = typer.Option("darl", "--grader", help="darl (darl's math verifier and sandbox) or math-verify "
                                "(plain Math-Verify as open-r1/lighteval call it; code still in the sandbox)."),
     export: Optional[list[str]] = typer.Option(None, "--export", help="Also write the results as lighteval, lm-eval "
                                                "and/or parquet into -o (see `darl export`); repeatable."),
@@ -89,11 +91,10 @@ def eval_command(
                             seed=seed, batch_problems=batch_problems)
     baseline_data = read_eval(baseline) if baseline is not None else None  # fail before loading any model
     from darl.evaluation.export import parse_formats
-    from darl.verifiers.plain_math_verify import GRADERS, open_grader
+    from darl.verifiers.plain_math_verify import open_grader
 
     export_formats = parse_formats(export or [])  # an unknown format fails before any model is loaded
-    if grader not in GRADERS:
-        raise InputError(f"unknown grader {grader!r}", field="--grader", hint=f"one of {', '.join(GRADERS)}")
+    grader = value(grader)
     window = parse_window(lcb_window) if lcb_window else None
     benchmarks, filters = {}, {}
     for spec in benchmark:
