@@ -155,3 +155,47 @@ def test_a_disallowed_piece_anywhere_is_named_with_the_whole_condition_and_where
         compile_condition("small <", "cfg.yaml: drop")
     assert str(caught.value) == ("cfg.yaml: drop: cannot parse 'small <' (invalid syntax) "
                                  "(write conditions such as \"0 < small < 1 and medium == 1\")")
+
+
+def test_the_seeded_draw_is_pinned():
+    """The Level-3 draw is part of a levels file's reproducibility: the same scores and seed must keep the same
+    problems in every darl version. These are the problems drawn today (10 solved math at 0.5, 20 code at 0.1);
+    if a change moves them, it changes every user's Level 3 and must say so."""
+    problems = {f"m{i}": ("math", (1.0, 1.0, 0.5, 1.0)) for i in range(10)}
+    problems |= {f"c{i}": ("code", (1.0, 1.0, 1.0, 1.0)) for i in range(20)}
+    drawn = {seed: sorted(k.problem_id for k in assign_levels(rows_of(problems), build_config({"seed": seed})).kept
+                          if 3 in k.sampled) for seed in (0, 7)}
+    assert drawn == {0: ["c0", "c19", "m2", "m3", "m4", "m6", "m8"], 7: ["c16", "c17", "m0", "m1", "m5", "m7", "m9"]}
+
+
+def test_name_errors_say_where_and_what_the_scores_have():
+    import pytest
+
+    from darl.errors import InputError
+
+    rows = rows_of({"a": ("math", (0.5, 0.5, 0.5, 0.5))})
+    cases = [
+        ({"roles": {"small": "small", "medium": "medium", "large": "big", "filter": "filter"}},
+         "levels.yaml, field 'roles.large': role 'large' is mapped to model 'big', which the scores file does not "
+         "have (scored models: ['small', 'medium', 'large', 'filter'])"),
+        ({"policy": "missing"}, "levels.yaml, field 'policy': policy model 'missing' is not in the scores file "
+                                "(scored models: ['small', 'medium', 'large', 'filter'])"),
+        ({"drop": "huge <= 0"}, "levels.yaml: unknown name(s) ['huge'] in the rules (roles: ['filter', 'large', "
+                                "'medium', 'small']; models: ['small', 'medium', 'large', 'filter']; constants: "
+                                "['always', 'never']; map each role under 'roles:')"),
+    ]
+    for data, message in cases:
+        with pytest.raises(InputError) as caught:
+            assign_levels(rows, build_config(data, source="levels.yaml"))
+        assert str(caught.value) == message
+    with pytest.raises(InputError, match=r"^levels.yaml: the scores table has no rows$"):
+        assign_levels([], build_config(None, source="levels.yaml"))
+
+
+def test_source_and_pass_rates_are_carried_to_the_kept_problems():
+    rows = rows_of({"a": ("math", (0.5, 0.5, 0.5, 0.5)), "b": ("code", (0.5, 0.5, 0.5, 0.5))})
+    for row in rows:
+        row["source"] = "gsm8k" if row["problem_id"] == "a" else None
+    kept = {k.problem_id: k for k in assign_levels(rows, build_config(None)).kept}
+    assert (kept["a"].source, kept["b"].source) == ("gsm8k", "")
+    assert kept["a"].domain == "math" and kept["b"].domain == "code"
