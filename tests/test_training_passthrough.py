@@ -111,3 +111,16 @@ def test_two_stage_lora_run_trains_adapters_and_the_next_stage_starts_merged(tmp
     assert not (first / "model.safetensors").exists()  # only the adapter was saved
     assert result.stages[1].manifest["status"] == "completed"
     assert result.heldout["after"]["model"]  # the held-out check loaded the merged final policy
+
+
+def test_validation_prompts_carry_the_system_prompt_too(tmp_path):
+    from transformers import AutoTokenizer
+
+    from darl.records import Problem
+    from darl.training.validation import render_prompts
+
+    tokenizer = AutoTokenizer.from_pretrained(make_tiny_policy(tmp_path / "policy"))
+    p = Problem(id="a", domain="math", prompt="1+1?", answer="2")
+    text = tokenizer.decode(render_prompts(tokenizer, [p], "Be brief.")[0])
+    assert text.startswith("<s>system:Bebrief.</s><s>user:1+1?")  # the character tokenizer decodes without spaces
+    assert "system" not in tokenizer.decode(render_prompts(tokenizer, [p])[0])

@@ -177,9 +177,10 @@ def grpo_config(recipe: Recipe, index: int, output_dir: Path, world_size: int) -
 
 
 def _validate_fn(trainer: DarlGRPOTrainer, tokenizer: Any, problems: list, verifier: Verifier,
-                 max_new_tokens: int, batch_size: int) -> Callable[[], float]:
+                 max_new_tokens: int, batch_size: int, system_prompt: str | None = None) -> Callable[[], float]:
     def validate() -> float:  # on every process: sharded over them, on the trainer's vLLM engine when it has one
-        return trainer_validation(trainer, tokenizer, problems, verifier, max_new_tokens, batch_size).accuracy
+        return trainer_validation(trainer, tokenizer, problems, verifier, max_new_tokens, batch_size,
+                                  system_prompt).accuracy
     return validate
 
 
@@ -227,7 +228,8 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
     )
     val_problems = split.validation[index]
     max_new = recipe.validation.max_new_tokens or settings.max_completion_length
-    validate = _validate_fn(trainer, tokenizer, val_problems, verifier, max_new, recipe.validation.batch_size)
+    validate = _validate_fn(trainer, tokenizer, val_problems, verifier, max_new, recipe.validation.batch_size,
+                            recipe.system_prompt)
     plateau = stage.end.plateau
     every = plateau.every_steps if plateau else max(1, stage.end.max_steps // 4)
     validation = PeriodicValidation(trainer, every, validate,
@@ -302,10 +304,11 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
 
 
 def heldout_accuracy(model_path: str, problems: list, verifier: Verifier, max_new_tokens: int,
-                     batch_size: int) -> ValidationResult:
+                     batch_size: int, system_prompt: str | None = None) -> ValidationResult:
     model, tokenizer = _load_model(model_path)
     model.to(process_state().device)
-    return distributed_greedy_accuracy(model, tokenizer, problems, verifier, max_new_tokens, batch_size)
+    return distributed_greedy_accuracy(model, tokenizer, problems, verifier, max_new_tokens, batch_size,
+                                       system_prompt)
 
 
 def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, resume: bool = False,
@@ -342,7 +345,8 @@ def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, res
         record = json.loads(heldout_path.read_text()) if heldout_path.exists() else {}
         if "before" not in record:
             record["before"] = {"model": recipe.model, **heldout_accuracy(
-                recipe.model, heldout, verifier, max_new, recipe.validation.batch_size).to_dict()}
+                recipe.model, heldout, verifier, max_new, recipe.validation.batch_size,
+                recipe.system_prompt).to_dict()}
             if state.is_main_process:
                 heldout_path.write_text(json.dumps(record, indent=2))
 
@@ -368,7 +372,7 @@ def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, res
         state.wait_for_everyone()
         result.final = final
         record["after"] = {"model": str(final), **heldout_accuracy(
-            str(final), heldout, verifier, max_new, recipe.validation.batch_size).to_dict()}
+            str(final), heldout, verifier, max_new, recipe.validation.batch_size, recipe.system_prompt).to_dict()}
         record["heldout_ids"] = [p.id for p in heldout]
         if state.is_main_process:
             heldout_path.write_text(json.dumps(record, indent=2))

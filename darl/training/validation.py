@@ -98,23 +98,25 @@ def summarize(problems: Sequence[Problem], verdicts: Sequence[tuple[bool, float]
     )
 
 
-def render_prompts(tokenizer: Any, problems: Sequence[Problem]) -> list[list[int]]:
-    """Each problem's chat prompt with the assistant turn opened, as token ids (the template adds any BOS)."""
-    texts = [tokenizer.apply_chat_template(chat_messages(p), tokenize=False, add_generation_prompt=True)
+def render_prompts(tokenizer: Any, problems: Sequence[Problem], system_prompt: str | None = None) -> list[list[int]]:
+    """Each problem's chat prompt with the assistant turn opened, as token ids (the template adds any BOS); the
+    recipe's `system_prompt` first, as in training."""
+    texts = [tokenizer.apply_chat_template(chat_messages(p, system_prompt), tokenize=False, add_generation_prompt=True)
              for p in problems]
     return [list(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
 
 
 def sharded_accuracy(problems: Sequence[Problem], engine: GreedyEngine, tokenizer: Any, verifier: Verifier,
                      max_new_tokens: int, *, rank: int = 0, world: int = 1, group_size: int = 1,
-                     gather: Callable[[list], list] = lambda x: x) -> ValidationResult:
+                     gather: Callable[[list], list] = lambda x: x,
+                     system_prompt: str | None = None) -> ValidationResult:
     """Greedy accuracy with the work split over processes. `gather` is a collective that returns every process's
     list concatenated (accelerate's `gather_object`); every process must call this together."""
     if not problems:
         raise ValueError("validation: no problems to validate on")
     mine = shard_indices(len(problems), rank, world, group_size)
     chunk = [problems[i] for i in mine]
-    texts = engine.generate(render_prompts(tokenizer, chunk), max_new_tokens) if chunk else []
+    texts = engine.generate(render_prompts(tokenizer, chunk, system_prompt), max_new_tokens) if chunk else []
     pieces: list[tuple[int, tuple[bool, float] | None]] = []
     if reports(rank, group_size) and chunk:
         # A template that opens <think> in the prompt (R1-Distill): an unclosed thought is no answer.
@@ -179,7 +181,7 @@ class VLLMServerEngine:
 
 
 def trainer_validation(trainer: Any, tokenizer: Any, problems: Sequence[Problem], verifier: Verifier,
-                       max_new_tokens: int, batch_size: int) -> ValidationResult:
+                       max_new_tokens: int, batch_size: int, system_prompt: str | None = None) -> ValidationResult:
     """Validate the policy `trainer` (TRL's GRPOTrainer) is training, on every process at once (call it on all)."""
     from accelerate.utils import gather_object
 
@@ -191,7 +193,7 @@ def trainer_validation(trainer: Any, tokenizer: Any, problems: Sequence[Problem]
         # As TRL does before a rollout: push the weights of this step into vLLM (all processes take part).
         vg.sync_weights()
         trainer._last_loaded_step = trainer.state.global_step
-    common = dict(rank=acc.process_index, world=acc.num_processes, gather=gather_object)
+    common = dict(rank=acc.process_index, world=acc.num_processes, gather=gather_object, system_prompt=system_prompt)
     if vg is not None and args.vllm_mode == "colocate" and not getattr(args, "vllm_enable_sleep_mode", False):
         from vllm import SamplingParams
 
@@ -212,15 +214,17 @@ def trainer_validation(trainer: Any, tokenizer: Any, problems: Sequence[Problem]
 @torch.no_grad()
 def greedy_accuracy(model: Any, tokenizer: Any, problems: Sequence[Problem], verifier: Verifier,
                     max_new_tokens: int, batch_size: int = 32, *, rank: int = 0, world: int = 1,
-                    gather: Callable[[list], list] = lambda x: x) -> ValidationResult:
+                    gather: Callable[[list], list] = lambda x: x,
+                    system_prompt: str | None = None) -> ValidationResult:
     """Greedy accuracy of a plain transformers model (outside a trainer), split over `world` processes when given
     their rank and a gather collective."""
     return sharded_accuracy(problems, TransformersEngine(model, tokenizer, batch_size), tokenizer, verifier,
-                            max_new_tokens, rank=rank, world=world, gather=gather)
+                            max_new_tokens, rank=rank, world=world, gather=gather, system_prompt=system_prompt)
 
 
 def distributed_greedy_accuracy(model: Any, tokenizer: Any, problems: Sequence[Problem], verifier: Verifier,
-                                max_new_tokens: int, batch_size: int = 32) -> ValidationResult:
+                                max_new_tokens: int, batch_size: int = 32,
+                                system_prompt: str | None = None) -> ValidationResult:
     """`greedy_accuracy` split over the processes of an `accelerate launch` (one process: all problems). Every
     process must call it; all get the same result."""
     from accelerate import PartialState
@@ -229,4 +233,5 @@ def distributed_greedy_accuracy(model: Any, tokenizer: Any, problems: Sequence[P
     state = PartialState()
     gather = gather_object if state.num_processes > 1 else (lambda x: x)
     return greedy_accuracy(model, tokenizer, problems, verifier, max_new_tokens, batch_size,
-                           rank=state.process_index, world=state.num_processes, gather=gather)
+                           rank=state.process_index, world=state.num_processes, gather=gather,
+                           system_prompt=system_prompt)
