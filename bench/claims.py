@@ -203,6 +203,8 @@ def render(out: Path) -> str:
     lines += ["| 3. Mixed math + code vs math only and code only | - | not run (needs the code split scored; see "
               "docs/training.md) |",
               "| 5. Gradient yield per strategy (ideal 100%) | see the table above | measured |", ""]
+    lines += ["A relative claim can be reproduced while both arms stay at or below the start: read each difference "
+              "with the gain over the start in the first table.", ""]
     lines += ["## How far each arm narrowed onto its prompts", "",
               "A level of the embedded default holds a few dozen to a hundred training problems (the paper's levels "
               "hold tens of thousands), so at 32 prompts a step a leveled arm revisits each prompt many times while "
