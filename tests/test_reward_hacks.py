@@ -2,8 +2,8 @@
 the table and these tests) through darl's real verifiers (bubblewrap sandbox, Math-Verify).
 
 Each hack is written so that it would be rewarded if the trick worked; the honest controls sit beside them on the
-same problems. The memorisation of prompt examples is graded with partial credit by the verifier (see
-docs/sandbox.md); what it cannot earn is the score over the hidden tests (`jobs.hidden_score`), checked here."""
+same problems. Partial credit counts only the tests the prompt does not show (`jobs.hidden_score`), so a program
+that memorised the prompt's examples scores 0 (docs/sandbox.md)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def test_the_issues_example_and_in_process_attacks_score_zero(code_verifier):
 
 @pytest.mark.slow
 def test_every_code_hack_scores_zero_and_honest_code_passes(code_verifier):
-    cases = [c for c in hacks.code_cases() if c.family != MEMORISING]
+    cases = hacks.code_cases()
     verdicts = code_verifier.verify_batch([c.problem for c in cases], [c.response for c in cases])
     assert _rewarded(cases, verdicts) == []
 
@@ -87,6 +87,7 @@ def test_memorised_prompt_examples_earn_nothing_on_the_hidden_tests(code_verifie
         outcomes = code_verifier.test_outcomes(case.problem, case.response)
         assert [o.passed for o in outcomes] == [True, False, False, False]  # right on the example only
         assert hidden_score(case.problem, outcomes) == 0.0
+        assert code_verifier.verify(case.problem, case.response).score == 0.0  # the reward itself
     honest = next(c for c in hacks.code_cases() if c.name == "honest_stdin")
     assert hidden_score(honest.problem, code_verifier.test_outcomes(honest.problem, honest.response)) == 1.0
 

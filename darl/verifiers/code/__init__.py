@@ -30,7 +30,7 @@ from typing import Literal, Sequence
 from darl.records import Problem, Verdict
 from darl.verifiers.code.extract import extract_program
 from darl.verifiers.extract import NO_FINAL_ANSWER, final_answer_part
-from darl.verifiers.code.jobs import TestOutcome, build_tests, grade, make_job
+from darl.verifiers.code.jobs import TestOutcome, build_tests, grade, hidden_score, make_job
 from darl.verifiers.code.pool import DEFAULT_UID_BASE, Slot, SlotPool
 from darl.verifiers.code.sandbox import (SYSTEM_PYTHON, Isolation, Limits, Sandbox, SandboxUnavailable,
                                          choose_isolation)
@@ -163,4 +163,8 @@ class CodeVerifier:
             return Verdict(0.0, False, "no code found", 0, total)
         passed = sum(o.passed for o in outcomes)
         error = next((o.reason for o in outcomes if not o.passed), None)
-        return Verdict(passed / total if total else 0.0, passed == total and total > 0, error, passed, total)
+        # Partial credit counts only the tests the prompt does not show: echoing the prompt's examples must earn
+        # nothing (a memorising policy would otherwise be rewarded). A fully passing program scores 1 either way.
+        hidden = hidden_score(problem, outcomes)
+        score = hidden if hidden is not None else (passed / total if total else 0.0)
+        return Verdict(score, passed == total and total > 0, error, passed, total)
