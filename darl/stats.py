@@ -3,8 +3,10 @@
 Why one module: the levels report (proxy agreement, policy fit) and the run report (online vs proxy difficulty,
 evaluation against the baseline) had a scipy Spearman and a hand-written one, and a hand-written paired interval;
 they now share these functions, so the same data gives the same number in both. bench/bench_stats.py measured the
-hand-written versions against scipy (values equal to 1e-12; scipy's bootstrap vectorised is much faster than the
-pure-Python resampling loop it replaces).
+hand-written versions against scipy (2026-12-01): Spearman equal to 1.1e-16 (scipy 1.5 ms a call against 0.1 ms,
+irrelevant for the few dozen a report computes); the normal paired interval equal to 1e-17; the bootstrap 3x (30
+problems) to 8x (500) faster than the pure-Python resampling loop it replaces, with the same coverage of the true
+difference in simulation (0.953 / 0.960 against 0.947 / 0.950 at 30 / 100 problems).
 
 `spearman` and `pearson` return None where the value is undefined (fewer than 3 points, or a side constant),
 never NaN. `paired_difference` returns (mean, standard error, low, high); SE and interval are None for one pair.
