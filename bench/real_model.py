@@ -60,8 +60,9 @@ def darl(*args: str, log: Path, threads: int) -> float:
 
 def gsm8k_train_subset(n: int, seed: int, out: Path) -> None:
     """The first `n` rows of a seeded shuffle of GSM8K train, in the source's own (verl parquet) format."""
-    import pyarrow.parquet as pq
     import random
+
+    import pyarrow.parquet as pq
 
     table = pq.read_table(GSM8K_TRAIN)
     order = list(range(table.num_rows))
@@ -92,7 +93,7 @@ def level_counts(levels: Path) -> dict[str, int]:
     import pyarrow.parquet as pq
 
     rows = pq.read_table(levels).to_pylist()
-    counts = {"problems": len(rows)}
+    counts = {"problems_kept": len(rows)}  # the filter rule's drops are not in the levels file
     for row in rows:
         for level in row.get("levels") or []:
             counts[f"level{level}"] = counts.get(f"level{level}", 0) + 1
