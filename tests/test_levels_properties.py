@@ -199,3 +199,29 @@ def test_source_and_pass_rates_are_carried_to_the_kept_problems():
     kept = {k.problem_id: k for k in assign_levels(rows, build_config(None)).kept}
     assert (kept["a"].source, kept["b"].source) == ("gsm8k", "")
     assert kept["a"].domain == "math" and kept["b"].domain == "code"
+
+
+def test_missing_rows_are_found_whatever_the_roles_are_called():
+    """Roles mapped to models named otherwise (as with real model names): a problem without a row of a role's model
+    is an error before any work, not a KeyError later."""
+    import pytest
+
+    from darl.errors import InputError
+
+    names = {"small": "r1-1.5b", "medium": "r1-7b", "large": "r1-32b", "filter": "r1"}
+    rows = [{"problem_id": pid, "domain": "math", "source": "s", "model": model, "pass_rate": 0.5}
+            for pid in ("a", "b") for model in names.values() if not (pid == "b" and model == "r1-32b")]
+    with pytest.raises(InputError) as caught:
+        assign_levels(rows, build_config({"roles": names}, source="levels.yaml"))
+    assert str(caught.value) == ("1 problem(s) lack scores of a model the rules need, e.g. 'b' has no row for "
+                                 "['r1-32b'] (score every problem with every model the config names)")
+
+
+def test_a_keep_share_without_a_domain_keeps_none_of_it():
+    """A custom level's keep share that names only math keeps no code problem (the share of an unnamed domain is 0)."""
+    config = build_config({"levels": [{"name": "hard", "when": "large <= never",
+                                       "keep": {"when": "large > never", "share": {"math": 1.0}}}]})
+    problems = {f"m{i}": ("math", (1.0, 1.0, 1.0, 1.0)) for i in range(3)}
+    problems |= {f"c{i}": ("code", (1.0, 1.0, 1.0, 1.0)) for i in range(3)}
+    kept = {k.problem_id: k.levels for k in assign_levels(rows_of(problems), config).kept}
+    assert kept == {**{f"m{i}": (1,) for i in range(3)}, **{f"c{i}": () for i in range(3)}}
