@@ -240,6 +240,28 @@ class Recipe(_Strict):
         return data
 
 
+def resolved_differences(saved: Any, current: Any, where: str = "") -> list[str]:
+    """Dotted paths where a saved `recipe.resolved.yaml` and the current recipe's `resolved()` differ, for the
+    refusal of a resume with another recipe. A field missing from the saved file counts as equal when its current
+    value is empty (None, {} or []): a run written before darl added that field resumes as long as the field is
+    unused, while a field that changes what the run does is always a difference."""
+    if isinstance(saved, dict) and isinstance(current, dict):
+        out: list[str] = []
+        for key in sorted(set(saved) | set(current), key=str):
+            path = f"{where}.{key}" if where else str(key)
+            if key not in saved and current[key] in (None, {}, []):
+                continue
+            if key not in saved or key not in current:
+                out.append(path)
+            else:
+                out.extend(resolved_differences(saved[key], current[key], path))
+        return out
+    if isinstance(saved, list) and isinstance(current, list) and len(saved) == len(current):
+        return [d for i, (a, b) in enumerate(zip(saved, current))
+                for d in resolved_differences(a, b, f"{where}[{i}]")]
+    return [] if saved == current else [where or "(whole recipe)"]
+
+
 def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     """Best-effort YAML line (1-based) of the key path `loc`, using the composed node tree."""
     try:

@@ -37,7 +37,7 @@ from darl.training.plateau import decide
 from darl.training.plateau_power import plateau_power
 from darl.training.processes import process_state, use_cpu
 from darl.training.progress import RichStageProgress
-from darl.training.recipe import Recipe, save_resolved
+from darl.training.recipe import Recipe, resolved_differences, save_resolved
 from darl.prompting import prompt_opens_thinking
 from darl.training.rewards import reward_functions
 from darl.training.sampler import LevelDomainSampler
@@ -324,8 +324,10 @@ def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, res
     elif resume:
         if not resolved_path.is_file():
             raise InputError("nothing to resume: no recipe.resolved.yaml", path=out, hint="run without --resume")
-        if yaml.safe_load(resolved_path.read_text()) != recipe.resolved():
-            raise InputError("the recipe differs from the one this run started with", path=resolved_path,
+        differences = resolved_differences(yaml.safe_load(resolved_path.read_text()), recipe.resolved())
+        if differences:
+            shown = ", ".join(differences[:8]) + (f" and {len(differences) - 8} more" if len(differences) > 8 else "")
+            raise InputError(f"the recipe differs from the one this run started with ({shown})", path=resolved_path,
                              hint="resume with the same recipe, or start a new --out")
     elif out.exists() and any(out.iterdir()):
         raise InputError("output directory is not empty", path=out, hint="pass --resume to continue it, or a new --out")
