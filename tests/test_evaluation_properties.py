@@ -147,15 +147,15 @@ def test_compare_benchmark_every_field_paired_and_unpaired():
     assert (cmp.confidence, cmp.method) == (0.9, "normal")
     assert cmp.to_dict()["significant"] is cmp.significant is (cmp.ci_low > 0)
     # no shared problem: the unpaired difference with sqrt(se1^2 + se2^2)
-    un = compare_benchmark("u", _bench({"x": (2, 2), "y": (2, 1)}),
+    un = compare_benchmark("u", _bench({"x": (2, 2), "y": (2, 1), "z": (4, 1)}),
                            _bench({"u": (4, 0), "v": (4, 1), "w": (4, 4)}))
-    a, b = [1.0, 0.5], [0.0, 0.25, 1.0]
-    se_u = math.sqrt(statistics.variance(a) / 2 + statistics.variance(b) / 3)
+    a, b = [1.0, 0.5, 0.25], [0.0, 0.25, 1.0]  # three each: a variance's n - 1 and n differ from 2 / 2
+    se_u = math.sqrt(statistics.variance(a) / 3 + statistics.variance(b) / 3)
     z = NormalDist().inv_cdf(0.975)
     assert (un.benchmark, un.paired, un.problems_compared, un.only_in_new, un.only_in_baseline) == (
-        "u", False, 0, 2, 3)
-    assert un.new_pass1 == pytest.approx(0.75) and un.baseline_pass1 == pytest.approx(1.25 / 3)
-    assert un.delta == pytest.approx(0.75 - 1.25 / 3) and un.stderr == pytest.approx(se_u)
+        "u", False, 0, 3, 3)
+    assert un.new_pass1 == pytest.approx(1.75 / 3) and un.baseline_pass1 == pytest.approx(1.25 / 3)
+    assert un.delta == pytest.approx(0.5 / 3) and un.stderr == pytest.approx(se_u)
     assert un.ci_low == pytest.approx(un.delta - z * se_u) and un.ci_high == pytest.approx(un.delta + z * se_u)
     assert un.method == "normal (unpaired)" and un.confidence == 0.95
     # one problem on either side: no unpaired interval (a variance needs two)
