@@ -80,3 +80,11 @@ def test_clearly_different_is_a_safe_shortcut(gold, pred, expected):
     if expected:
         assert not verify(g, p, timeout_seconds=None)
     assert not _clearly_different(g[:1], p) and not _clearly_different(g, p[:1])
+
+
+def test_warm_up_runs_every_pair_and_leaves_no_gold_cached():
+    from darl.verifiers.math_compare import warm_up
+
+    gold_parse("7")
+    warm_up()
+    assert gold_parse.cache_info().currsize == 0
