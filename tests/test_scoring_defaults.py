@@ -34,7 +34,6 @@ def rows(truncated: dict[str, int], k: int = 4, problems: int = 5) -> list[dict]
 
 
 def test_one_default_the_papers_length():
-    from darl.cli.eval_cmd import eval_command
     from darl.cli.score_cmd import score_command
     from darl.evaluation.evaluate import EvalSettings
 
@@ -42,7 +41,26 @@ def test_one_default_the_papers_length():
     assert ScoreJob("p.parquet", (ModelSpec("m", "x"),)).max_new_tokens == PAPER_MAX_NEW_TOKENS
     assert EvalSettings().max_new_tokens == PAPER_MAX_NEW_TOKENS
     assert inspect.signature(score_command).parameters["max_new_tokens"].default.default == PAPER_MAX_NEW_TOKENS
-    assert inspect.signature(eval_command).parameters["max_tokens"].default.default == PAPER_MAX_NEW_TOKENS
+    # `darl eval` without --max-new-tokens: the settings it builds carry the paper's length.
+    import darl.evaluation.evaluate as evaluate_module
+
+    seen = []
+
+    class Recording(EvalSettings):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            seen.append(self.max_new_tokens)
+            raise KeyboardInterrupt  # stop before any model is loaded
+
+    from darl.cli.main import app
+
+    original = evaluate_module.EvalSettings
+    evaluate_module.EvalSettings = Recording
+    try:
+        CliRunner().invoke(app, ["eval", "m", "-b", "aime24", "-o", "unused-eval-out"])
+    finally:
+        evaluate_module.EvalSettings = original
+    assert seen == [PAPER_MAX_NEW_TOKENS]
 
 
 def test_demo_keeps_its_own_small_budget():
