@@ -211,9 +211,8 @@ def render(out: Path) -> str:
               "the random arm sees most prompts once (KL is to each stage's own starting policy, TRL's "
               "reference, so a second stage starts again near 0):", "", *diagnosis(out), ""]
     lines += ["## Not in this document yet", "",
-              "- Claims 1 (Level 1 and Level 3 alone), 3 (mixed math + code) and 4 (online selection): the arms exist "
-              "in this script (`--arms L1_only,L3_only,two_stage_online`) or need the code split scored; they were not "
-              "run for lack of CPU time.",
+              "- Claim 1 with Level 1 and Level 3 alone (arms `L1_only`, `L3_only` in this script) and claim 3 (mixed "
+              "math + code; needs the code split scored): not run for lack of CPU time.",
               "- Speed: every bench/ ratio in one run, memory peaks and scaling with K, G and response length (the "
               "issue's speed section) is not measured here; each bench/ script prints its own table, and the docs of "
               "each part hold the numbers measured so far.", ""]
