@@ -154,7 +154,8 @@ def render(out: Path) -> str:
     rewards = [levels.get(f"levels/policy_pass_rate/level{k}/math") for k in (1, 2, 3)]
     lines = ["# The paper's claims on the embedded default", "",
              "Regenerate: `python bench/claims.py --out DIR` (see its docstring; the numbers below come from the "
-             f"comparison `{summary['name']}` in that folder, `compare/comparison.md` has every table and plot).", "",
+             f"comparison `{summary['name']}` in that folder; its full report, every run with its health warnings "
+             "and the plots, is copied to [benchmarks/comparison.md](benchmarks/comparison.md)).", "",
              f"Setting: the embedded small role (0.61M parameters) trained with GRPO from the same start in every arm, "
              f"{summary['budget']['rollouts']} training rollouts per arm and seed, seeds "
              f"{sorted({s for e in arms.values() for s in e['seeds_done']})}; held-out set: "
@@ -266,7 +267,13 @@ def main() -> None:
                    [int(s) for s in args.seeds.split(",")], args.budget)
         compare(spec, args.out / "compare")
     args.doc.write_text(render(args.out))
-    print(f"wrote {args.doc}")
+    assets = args.doc.parent / "benchmarks"  # the comparison's own report beside the document, figures included
+    assets.mkdir(exist_ok=True)
+    for name in ("comparison.md", "comparison-learning-curves.png", "comparison-metric-bars.png"):
+        source = args.out / "compare" / name
+        if source.exists():
+            (assets / name).write_bytes(source.read_bytes())
+    print(f"wrote {args.doc} and {assets}/")
 
 
 if __name__ == "__main__":
