@@ -27,3 +27,20 @@ def test_a_newer_field_left_empty_is_not_a_difference_but_a_set_one_is():
 
 def test_a_different_number_of_stages_is_a_difference():
     assert resolved_differences({"stages": [{"n": 1}]}, {"stages": [{"n": 1}, {"n": 2}]}) == ["stages"]
+
+
+def test_a_recipe_without_validation_problems_is_refused_with_its_line(tmp_path):
+    """`validation.per_component: 0` used to pass the recipe check and crash training later ('no problems to
+    validate on'); the plateau test needs validation problems, so the recipe check names the field and line."""
+    import pytest
+    import yaml
+
+    from darl.errors import InputError
+    from darl.training.recipe import load_recipe, resolve_recipe_path
+
+    data = yaml.safe_load(resolve_recipe_path("embedded_two_stage").read_text())
+    data.setdefault("validation", {})["per_component"] = 0
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(InputError, match="validation.per_component"):
+        load_recipe(path)

@@ -125,8 +125,9 @@ class OnlineDifficultySettings(_Strict):
 
 
 class ValidationSettings(_Strict):
-    per_component: int = Field(32, ge=0, description="Problems held out of training from each mix component of each "
-                               "stage; the stage's plateau test and the before/after accuracy use them.")
+    per_component: int = Field(32, ge=1, description="Problems held out of training from each mix component of each "
+                               "stage; the stage's plateau test and the before/after accuracy use them (at least 1: "
+                               "a stage cannot end on a plateau it cannot measure).")
     max_new_tokens: int | None = Field(None, ge=1, description="Greedy validation length (None = stage max).")
     batch_size: int = Field(32, ge=1, description="Prompts per validation generation batch.")
 
@@ -171,7 +172,7 @@ class PeftSettings(_Strict):
 
 class Recipe(_Strict):
     name: str = Field(description="Recipe name, recorded in the run.")
-    model: str = Field(description="Starting policy: a local Hugging Face checkpoint directory or a hub id.")
+    model: str = Field(description="Starting policy: a local Hugging Face checkpoint directory, a hub id, or a .gguf file (converted once to a checkpoint).")
     seed: int = Field(0, description="Seed of the sampler, the held-out split and TRL.")
     defaults: GRPOSettings = Field(default_factory=GRPOSettings, description="GRPO settings of every stage.")
     stages: list[StageSpec] = Field(min_length=1, description="Stages, run in order.")
