@@ -172,7 +172,8 @@ class PeftSettings(_Strict):
 
 class Recipe(_Strict):
     name: str = Field(description="Recipe name, recorded in the run.")
-    model: str = Field(description="Starting policy: a local Hugging Face checkpoint directory, a hub id, or a .gguf file (converted once to a checkpoint).")
+    model: str = Field(description="Starting policy: a local Hugging Face checkpoint directory, a hub id, or a "
+                       ".gguf file (converted once to a checkpoint).")
     seed: int = Field(0, description="Seed of the sampler, the held-out split and TRL.")
     defaults: GRPOSettings = Field(default_factory=GRPOSettings, description="GRPO settings of every stage.")
     stages: list[StageSpec] = Field(min_length=1, description="Stages, run in order.")
