@@ -33,10 +33,10 @@ import copy
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from darl.errors import InputError
+from darl.yaml_input import read_yaml_mapping, validation_input_error
 
 
 class _Strict(BaseModel):
@@ -153,29 +153,17 @@ def merge(base: Any, override: Any, key: str | None = None) -> Any:
 
 def load_spec(path: str | Path) -> tuple[ComparisonSpec, Path]:
     """Read a comparison spec; returns it with relative paths resolved against the spec's folder."""
-    from darl.training.recipe import _line_of
-
     path = Path(path)
     if not path.is_file():
         raise InputError("comparison spec not found", path=path, hint="pass a YAML file (see docs/benchmarks.md)")
     text = path.read_text()
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"not valid YAML ({getattr(exc, 'problem', exc)})", path=path,
-                         line=None if mark is None else mark.line + 1) from None
-    if not isinstance(data, dict):
-        raise InputError("a comparison spec is a YAML mapping with 'name', 'levels', 'seeds', 'arms', ...", path=path)
+    data = read_yaml_mapping(text, path, "a comparison spec: a YAML mapping with 'name', 'levels', 'seeds', "
+                             "'arms', ...")
     try:
         spec = ComparisonSpec.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
-            message = "unknown key (not a comparison field; see darl/comparison/spec.py)"
-        raise InputError(message, path=path, line=_line_of(text, loc), field=".".join(map(str, loc)) or None) from None
+        raise validation_input_error(exc, text, path, "unknown key (not a comparison field; see "
+                                     "darl/comparison/spec.py)") from None
     folder = path.resolve().parent
 
     def resolve(p: str) -> str:

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from darl.errors import InputError
+from darl.yaml_input import read_yaml_mapping, validation_input_error
 
 
 class _Strict(BaseModel):
@@ -264,29 +265,6 @@ def resolved_differences(saved: Any, current: Any, where: str = "") -> list[str]
     return [] if saved == current else [where or "(whole recipe)"]
 
 
-def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort YAML line (1-based) of the key path `loc`, using the composed node tree."""
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
-        return None
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == part:
-                    line, node = key.start_mark.line + 1, value
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
 def load_recipe(path: str | Path) -> Recipe:
     """Read a recipe YAML file; errors name the file, the YAML line and the field."""
     path = Path(path)
@@ -298,14 +276,7 @@ def load_recipe(path: str | Path) -> Recipe:
 
 
 def parse_recipe(text: str, path: str | Path = "<recipe>") -> Recipe:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"not valid YAML ({getattr(exc, 'problem', exc)})", path=path,
-                         line=None if mark is None else mark.line + 1) from None
-    if not isinstance(data, dict):
-        raise InputError("a recipe is a YAML mapping with 'name', 'model' and 'stages'", path=path)
+    data = read_yaml_mapping(text, path, "a recipe: a YAML mapping with 'name', 'model' and 'stages'")
     if "model_name_or_path" in data and "stages" not in data:  # an open-r1 GRPO config, read directly
         import logging
         import os
@@ -321,17 +292,14 @@ def parse_recipe(text: str, path: str | Path = "<recipe>") -> Recipe:
     try:
         return Recipe.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
-            message = "unknown key (not a recipe field; see darl/training/recipe.py for the fields)"
+        loc = None
         # A stage-override error raised inside the validator names its own path in the message.
-        if not loc and message.startswith(("Value error, stages.", "Value error, trl.")):
+        message = exc.errors()[0]["msg"]
+        if not exc.errors()[0]["loc"] and message.startswith(("Value error, stages.", "Value error, trl.")):
             dotted = message.removeprefix("Value error, ").split(":")[0]
             loc = tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
-        field = ".".join(str(p) for p in loc) or None
-        raise InputError(message, path=path, line=_line_of(text, loc), field=field) from None
+        raise validation_input_error(exc, text, path, "unknown key (not a recipe field; see darl/training/recipe.py "
+                                     "for the fields)", loc) from None
 
 
 def shipped_recipes() -> dict[str, Path]:
