@@ -8,7 +8,8 @@ plus the extraction settings each test function uses. This script collects them 
 - `math_verify`: plain Math-Verify, called as its tests call it (`compare_strings` with the test's settings, or
   `verify(parse(gold), parse(pred))` where a test calls that);
 - `darl`: `MathVerifier.verify_answers([gold], [pred])`, i.e. the gold as a reference answer and the prediction
-  as a model's response (last `\\boxed{}` of the final answer, else Math-Verify's free-text extraction).
+  as a model's response, boxed when the case gives it without a box (`as_response`: darl reads only the last
+  `\\boxed{}`, the paper's rule, so the cases measure the comparison, not Math-Verify's free-text extraction).
 
     git clone https://github.com/huggingface/Math-Verify /tmp/mv   # any checkout; only tests/ is read
     .venv/bin/python bench/math_verify_cases.py /tmp/mv/tests [--json OUT.json]
@@ -30,6 +31,20 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 SETTINGS = ("match_types", "precision", "strict", "allow_set_relation_comp")
+
+
+def as_response(pred: str) -> str:
+    """A prediction as a response darl grades. Math-Verify's cases test equivalence and its own free-text
+    extraction; darl reads only the last `\\boxed{}` (the paper's rule), so a prediction without a box is boxed
+    here (its `$`, `$$`, `\\(`/`\\)` or `\\[`/`\\]` delimiters removed): the comparison is what is measured."""
+    if "\\boxed" in pred:
+        return pred
+    text = pred.strip()
+    for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+        if text.startswith(left) and text.endswith(right) and len(text) > len(left) + len(right) - 1:
+            text = text[len(left):len(text) - len(right)].strip()
+            break
+    return "\\boxed{" + text + "}"
 
 
 def _call_settings(function: ast.FunctionDef) -> dict[str, object]:
@@ -99,7 +114,7 @@ def main() -> None:
         except Exception as exc:  # noqa: BLE001 - a crash of plain Math-Verify is a result to report
             case["math_verify"] = f"error: {type(exc).__name__}"
     with MathVerifier(workers=2) as verifier:
-        verdicts = verifier.verify_answers([str(c["gold"]) for c in cases], [str(c["pred"]) for c in cases])
+        verdicts = verifier.verify_answers([str(c["gold"]) for c in cases], [as_response(str(c["pred"])) for c in cases])
     for case, verdict in zip(cases, verdicts):
         case["darl"] = bool(verdict.passed)
         case["darl_error"] = verdict.error

@@ -63,7 +63,7 @@ def test_real_tiny_model_scored_by_real_math_verifier(tmp_path, verifier):
     rows = {r["problem_id"]: r for r in read_scores(merge_shards(tmp_path / "out"))}
     assert [rows[f"m{i}"]["pass_rate"] for i in range(3)] == [1.0, 0.0, 0.0]
     assert json.loads(rows["m1"]["errors"]) == {}  # a wrong answer has no error, just no pass
-    assert json.loads(rows["m2"]["errors"]) == {"no answer found": 3}
+    assert json.loads(rows["m2"]["errors"]) == {"no boxed answer": 3}
     row = rows["m0"]
     assert (row["k"], row["passes"], row["mean_score"], row["truncations"]) == (3, 3, 1.0, 0)
     assert row["mean_tokens"] == row["max_tokens"] == len("so \\boxed{4}") + 1

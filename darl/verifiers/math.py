@@ -6,7 +6,7 @@ around it:
 1. Extraction and guards in the calling process, in plain Python (darl.verifiers.math_answer): the final-answer
    part (text after `</think>`), its last `\\boxed{}`, tidy-ups for forms Math-Verify misreads, and refusal of
    answers that would make sympy run away (power towers, megabyte boxes). Only the boxed answer, a few hundred
-   characters at most, ever reaches sympy; a response without a box sends only its last 1,000 characters.
+   characters at most, ever reaches sympy; a response without a box has no answer (the paper's rule).
 2. Answers decided without sympy: two plain numbers (integers with or without leading zeros, decimals,
    fractions) and multiple-choice letters, which most contest answers are; and wrong answers whose values
    clearly differ (darl.verifiers.math_constant evaluates constants, letters at a sample point, and lists),
@@ -16,8 +16,8 @@ around it:
    reported as 'timeout'. Gold answers are parsed once per worker and cached.
 
 Verdicts: passed -> Verdict(1.0, True, None); a wrong answer -> Verdict(0.0, False, None) (a wrong answer is an
-outcome, not an error); otherwise error is one of 'no final answer (thinking not closed)', 'no answer found',
-'unparseable answer', 'answer too long', 'power tower too large', 'number too large', 'answer nested too deeply',
+outcome, not an error); otherwise error is one of 'no final answer (thinking not closed)', 'no boxed answer',
+'no answer found', 'unparseable answer', 'answer too long', 'power tower too large', 'number too large', 'answer nested too deeply',
 'timeout', 'verifier crashed', 'unparseable reference answer'.
 """
 
@@ -35,7 +35,7 @@ from darl.verifiers.math_constant import sampled_differ
 from darl.verifiers.deadline import DeadlinePool, default_workers
 from darl.verifiers.extract import NO_FINAL_ANSWER, final_answer_part
 
-TAIL_CHARS = 1000  # how much of an unboxed final answer Math-Verify's free-text extraction may look at
+NO_BOXED_ANSWER = "no boxed answer"
 DECIMAL_PLACES = 6  # as Math-Verify's float_rounding: 0.3333333 equals 1/3, 0.333 does not
 
 
@@ -105,22 +105,11 @@ def plan_check(gold_answer: str, response: str, thinking: bool = False, prompt: 
     gold = prepare_gold(gold_answer)
     boxed = ans.last_boxed(final)
     if boxed is None:
+        # The paper's rule: the answer is the last box. A response without one has no answer, even when it ends
+        # in a number: free-text extraction graded the last number of responses cut off at the token limit.
         if ans.has_unclosed_box(final):
             return _Plan(Verdict(0.0, False, "unparseable answer"))
-        tail = final[-TAIL_CHARS:]
-        if not tail.strip():
-            return _Plan(Verdict(0.0, False, "no answer found"))
-        if gold.choices is not None and len(gold.choices) == 1:
-            letter = ans.stated_choice(tail)
-            if letter is not None:
-                return _Plan(_PASS if frozenset(letter) == gold.choices else _WRONG)
-        reason = ans.too_costly(tail, free_text=True)
-        if reason is not None:
-            return _Plan(Verdict(0.0, False, reason))
-        span = ans.last_math_span(tail)
-        if prompt and span is not None and ans.echoes_question(prompt, span, gold.text):
-            return _Plan(_WRONG)  # the question's own expression, which Math-Verify would evaluate
-        return _Plan(payload=(gold.text, (), tail, gold.is_number))
+        return _Plan(Verdict(0.0, False, NO_BOXED_ANSWER if final.strip() else "no answer found"))
     if not boxed.strip():
         return _Plan(Verdict(0.0, False, "no answer found"))
     reason = ans.too_costly(boxed)

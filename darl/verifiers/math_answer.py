@@ -227,16 +227,14 @@ def _max_nesting(s: str) -> int:
     return best
 
 
-def too_costly(answer: str, *, free_text: bool = False) -> str | None:
+def too_costly(answer: str) -> str | None:
     """Why sympy should not see `answer` (a short reason), or None when it is safe to hand over.
 
     Refused: answers over MAX_ANSWER_CHARS, brackets nested deeper than MAX_NESTING, power towers deeper than
     MAX_EXPONENT_DEPTH, literal powers and factorials with more than MAX_DIGITS digits. These are what make
     Math-Verify spend its whole timeout (it spends 5 s on `9^{9^{9^9}}`); no contest answer needs them.
-    `free_text` is the end of an unboxed response, which Math-Verify searches rather than parses whole: its
-    length and number of braces do not matter, only nesting and huge numbers.
     """
-    if not free_text and (len(answer) > MAX_ANSWER_CHARS or answer.count("{") > 200):
+    if len(answer) > MAX_ANSWER_CHARS or answer.count("{") > 200:
         return "answer too long" if len(answer) > MAX_ANSWER_CHARS else "answer nested too deeply"
     if _max_nesting(answer) > MAX_NESTING:
         return "answer nested too deeply"
@@ -349,19 +347,6 @@ def choice_letters(answer: str) -> frozenset[str] | None:
     if m:
         return frozenset(x.upper() for x in re.findall(_CHOICE, re.sub(r"\\text|and", "", m.group(1))))
     return None
-
-
-_STATED_CHOICE = re.compile(
-    r"(?i:answer|choice|option)\s*(?:is|:)?\s*[:*\s]*(?:\$\s*)?(?:" + _TEXT_CMD + r"\s*\{\s*)?"
-    r"\(?([A-E])\)?(?![A-Za-z])")
-
-
-def stated_choice(text: str) -> str | None:
-    """The letter in the last 'the answer is (C)' / 'Answer: \\textbf{(C)}' of an unboxed final answer."""
-    last = None
-    for m in _STATED_CHOICE.finditer(text[-2000:]):
-        last = m.group(1)
-    return last
 
 
 def split_choice(answer: str) -> tuple[str, str] | None:
@@ -481,7 +466,6 @@ def _top_level_comma(text: str) -> bool:
     return False
 
 
-_MATH_SPAN = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _SQUASH = re.compile(r"\s+|\\left|\\right|\\[,;:! ]|\$|\\displaystyle")
 _OPERATION = re.compile(r"[-+*/^=<>!]|\\(?:times|cdot|div|d?t?frac|sqrt|binom|sum|prod|int|log|ln|sin|cos|tan|"
                         r"choose|pmod|bmod|mod)(?![A-Za-z])")
@@ -489,15 +473,6 @@ _OPERATION = re.compile(r"[-+*/^=<>!]|\\(?:times|cdot|div|d?t?frac|sqrt|binom|su
 
 def _squash(text: str) -> str:
     return _SQUASH.sub("", text).rstrip(".,;").replace("{}", "")
-
-
-def last_math_span(text: str) -> str | None:
-    """The content of the last `$..$`, `$$..$$`, `\\(..\\)` or `\\[..\\]` in `text` (what Math-Verify's free-text
-    extraction of an unboxed answer reads first), or None."""
-    last = None
-    for m in _MATH_SPAN.finditer(text[-4000:]):
-        last = next(g for g in m.groups() if g is not None)
-    return last
 
 
 def echoes_question(prompt: str, answer: str, gold: str) -> bool:
