@@ -17,7 +17,7 @@ CASES = [
     ("4", "<think>maybe \\boxed{5}</think> so \\boxed{4}", 1.0, 1.0),
     ("025", "\\boxed{25}", 1.0, 1.0),
     ("$\\frac{1}{2}$", "\\boxed{\\frac12}", 0.0, 1.0),   # darl tidies \frac12; plain Math-Verify misreads it
-    ("4", "The answer is 4", 0.0, 1.0),                   # no box: open-r1's config never extracts without an anchor
+    ("4", "The answer is 4", 0.0, 0.0),                   # no box: neither open-r1's config nor darl (the paper's rule)
     ("4", "\\boxed{4} wait no \\boxed{5}", 0.0, 0.0),
 ]
 
