@@ -46,3 +46,15 @@ def embedded_family():
     from darl.embedded.bootstrap import bootstrap
 
     return bootstrap("default", cache_dir=embedded_cache_dir(), show_progress=False)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """torch on one thread for the test, restored after: small models generate identically and without
+    oversubscribing the 2 cores that pytest-xdist's workers share. Use with `pytest.mark.usefixtures`."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -25,12 +25,7 @@ def math_problem(i: int, answer: str = "4") -> Problem:
     return Problem(id=f"m{i}", domain="math", prompt=f"Q{i}", answer=answer, metadata={"raw_prompt": True})
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest: torch on one thread in these tests
 
 
 @pytest.fixture(scope="module")

@@ -16,12 +16,7 @@ from darl.scoring.runner import problem_seed
 from darl.verifiers import Verifier
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest: torch on one thread in these tests
 
 
 def test_problem_seed_depends_on_seed_model_and_id_only():

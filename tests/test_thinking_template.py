@@ -31,12 +31,7 @@ QWEN3_LIKE = (  # Qwen3's generation prompt with thinking switched off: an empty
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest: torch on one thread in these tests
 
 
 @pytest.fixture(scope="module")
