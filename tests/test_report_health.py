@@ -15,7 +15,7 @@ def test_health_section_names_warnings_and_plateau_power():
                                                     "min_detectable_effect": 0.198}}
     html = section_health(RunData(root=Path("."), metrics=rows, manifests=[manifest]))
     assert "<b>entropy_collapse</b> from step 6" in html
-    assert "<td>level2</td><td>24</td><td>36.0</td><td>19.8</td>" in html
+    assert '<td class="l">level2</td><td>24</td><td>36.0</td><td>19.8</td>' in html
     healthy = section_health(RunData(root=Path("."), metrics=[{**r, "train/entropy": 1.0} for r in rows]))
     assert "No warning" in healthy
     assert section_health(RunData(root=Path("."))) == ""

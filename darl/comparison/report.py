@@ -7,13 +7,13 @@ levels start right of 0 by the rollouts proxy scoring cost), and per-arm Pass@1 
 
 from __future__ import annotations
 
-import base64
-import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from darl.atomic import atomic_write_text
+from darl.report import page
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
 
@@ -183,17 +183,23 @@ def write(summary: dict[str, Any], out: str | Path) -> dict[str, Path]:
     return paths
 
 
+def _inline(text: str) -> str:
+    """One Markdown line's text as HTML: escaped, with `**bold**` and `code` spans kept."""
+    escaped = page.esc(text)
+    escaped = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escaped)
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
+
+
 def _html(text: str, pngs: dict[str, bytes], title: str) -> str:
-    """The markdown as a self-contained page: tables become HTML tables, figure links become embedded PNGs."""
+    """The markdown as a page of the shared report template (darl.report.page): tables become HTML tables, figure
+    links become embedded PNGs, so the HTML and the Markdown say the same thing."""
     body: list[str] = []
     rows: list[list[str]] = []
 
     def flush() -> None:
         if rows:
             head, *rest = rows
-            body.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>"
-                        + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rest)
-                        + "</table>")
+            body.append(page.table(head, rest, escape=True))
             rows.clear()
 
     for line in text.splitlines():
@@ -207,16 +213,11 @@ def _html(text: str, pngs: dict[str, bytes], title: str) -> str:
             name = line[line.index("(") + 1:-1]
             key = name.removeprefix("comparison-").removesuffix(".png").replace("-", "_")
             if key in pngs:
-                body.append(f'<img alt="{html.escape(key)}" src="data:image/png;base64,'
-                            f'{base64.b64encode(pngs[key]).decode()}">')
+                body.append(page.figure(pngs[key], key))
         elif line.startswith("#"):
             level = len(line) - len(line.lstrip("#"))
-            body.append(f"<h{level}>{html.escape(line.lstrip('# '))}</h{level}>")
+            body.append(f"<h{level}>{_inline(line.lstrip('# '))}</h{level}>")
         elif line.strip():
-            body.append(f"<p>{html.escape(line).replace('**', '')}</p>")
+            body.append(f"<p>{_inline(line)}</p>")
     flush()
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}table{border-collapse:collapse;"
-             "margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}th{background:#f4f4f4}"
-             "img{max-width:100%}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")
+    return page.document(title, body)

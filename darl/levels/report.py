@@ -9,13 +9,12 @@ paper's 0.58 / 0.50 / 0.17 is that number for its 1.5B policy).
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 from collections import Counter
 from pathlib import Path
 
 from darl.levels.calibration import BINS, Calibration
+from darl.report import page
 
 
 def _fmt(value: float | int | None, digits: int = 3) -> str:
@@ -161,21 +160,14 @@ def write_report(cal: Calibration, config: dict, levels_path: Path) -> dict[str,
         md.append("")
     md_path = Path(f"{stem}.report.md")
     md_path.write_text("\n".join(md))
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Levels calibration report</title>",
-             "<style>body{font-family:sans-serif;max-width:1000px;margin:auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}</style>",
-             "</head><body><h1>Levels calibration report</h1>", f"<p>{html.escape(intro)}</p>"]
-    parts += [f"<p style='color:#b00;font-weight:bold'>WARNING: {html.escape(message)}</p>" for message in cal.warnings]
+    parts = ["<h1>Levels calibration report</h1>", f"<p>{page.esc(intro)}</p>"]
+    parts += [page.problem(f"WARNING: {page.esc(message)}") for message in cal.warnings]
     for title, header, rows, plot in sections:
-        parts.append(f"<h2>{html.escape(title)}</h2><table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header)
-                     + "</tr>" + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
-                                         for r in rows) + "</table>")
+        parts.append(f"<h2>{page.esc(title)}</h2>" + page.table(header, rows, escape=True))
         if plot in plots:
-            data = base64.b64encode(plots[plot].read_bytes()).decode()
-            parts.append(f"<p><img alt='{html.escape(title)}' src='data:image/png;base64,{data}'></p>")
-    parts.append("</body></html>")
+            parts.append(f"<p>{page.figure(plots[plot].read_bytes(), title)}</p>")
     html_path = Path(f"{stem}.report.html")
-    html_path.write_text("\n".join(parts))
+    html_path.write_text(page.document("Levels calibration report", parts))
     summary_path = Path(f"{stem}.summary.json")
     summary_path.write_text(json.dumps(cal.metrics, indent=2, sort_keys=True) + "\n")
     return {"md": md_path, "html": html_path, "summary": summary_path, **{f"plot_{k}": v for k, v in plots.items()}}

@@ -3,9 +3,9 @@ stage, how large a validation gain its plateau test could see (the manifest's `p
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
+from darl.report import page
 from darl.report.collect import RunData
 
 
@@ -31,7 +31,7 @@ def section_health(run: RunData) -> str:
     warnings = warnings_of(run)
     parts = ["<h2>Training health</h2>"]
     if warnings:
-        parts.append("<ul>" + "".join(f"<li><b>{escape(w.name)}</b> from step {w.step}: {escape(w.message)}</li>"
+        parts.append("<ul>" + "".join(f"<li><b>{page.esc(w.name)}</b> from step {w.step}: {page.esc(w.message)}</li>"
                                       for w in warnings) + "</ul>")
     else:
         parts.append("<p>No warning: entropy and response length held above half their start, KL to the reference "
@@ -41,12 +41,11 @@ def section_health(run: RunData) -> str:
     for manifest in run.manifests:
         power = manifest.get("plateau_power")
         if isinstance(power, dict):
-            rows.append(f"<tr><td>{escape(str(manifest.get('name', '?')))}</td><td>{power['validation_problems']}</td>"
-                        f"<td>{100 * power['start_accuracy']:.1f}</td>"
-                        f"<td>{100 * power['min_detectable_effect']:.1f}</td></tr>")
+            rows.append([page.esc(manifest.get("name", "?")), power["validation_problems"],
+                         f"{100 * power['start_accuracy']:.1f}", f"{100 * power['min_detectable_effect']:.1f}"])
     if rows:
         parts.append("<p>Plateau test power: the validation gain each stage's test detects 80% of the time (smaller "
-                     "real gains usually end the stage as a plateau).</p><table><tr><th>stage</th>"
-                     "<th>validation problems</th><th>start accuracy %</th><th>minimum detectable gain (points)</th>"
-                     "</tr>" + "".join(rows) + "</table>")
+                     "real gains usually end the stage as a plateau).</p>"
+                     + page.table(["stage", "validation problems", "start accuracy %",
+                                   "minimum detectable gain (points)"], rows))
     return "".join(parts)

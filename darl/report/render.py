@@ -7,7 +7,6 @@ Every section renders whatever is present and says plainly which inputs are miss
 from __future__ import annotations
 
 import datetime as _dt
-import html
 import math
 import os
 import re
@@ -17,27 +16,10 @@ from typing import Any, Sequence
 
 from darl.evaluation.compare import compare_evals
 from darl.report import plots
+from darl.report import page
 from darl.report.collect import EvalFile, RunData
 from darl.report.health_section import section_health
 from darl.report.series import Series, StageSpan, global_steps, numeric_keys, series, spearman, stage_spans
-
-CSS = """
-body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 0 auto; max-width: 1180px;
-       padding: 24px; color: #1d1d1f; background: #ffffff; line-height: 1.45; }
-h1 { font-size: 26px; margin-bottom: 4px; } h2 { font-size: 20px; border-bottom: 2px solid #e5e5ea;
-       padding-bottom: 4px; margin-top: 36px; } h3 { font-size: 15px; margin-bottom: 6px; }
-.meta { color: #6e6e73; font-size: 13px; }
-table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
-th, td { border: 1px solid #d2d2d7; padding: 4px 9px; text-align: right; }
-th { background: #f5f5f7; } td.l, th.l { text-align: left; }
-.missing { background: #fff8e6; border-left: 4px solid #f5a623; padding: 8px 12px; margin: 8px 0; font-size: 13px; }
-.problem { background: #fdecea; border-left: 4px solid #d93025; padding: 8px 12px; margin: 8px 0; font-size: 13px; }
-.headline { display: flex; gap: 14px; flex-wrap: wrap; margin: 14px 0; }
-.card { border: 1px solid #d2d2d7; border-radius: 8px; padding: 10px 16px; min-width: 150px; }
-.card .v { font-size: 24px; font-weight: 600; } .card .k { font-size: 12px; color: #6e6e73; }
-.up { color: #1a7f37; } .down { color: #c62828; }
-img { max-width: 100%; } code { background: #f5f5f7; padding: 1px 4px; border-radius: 3px; }
-"""
 
 # Panels of the training figure: (title, regular expressions a key must match, searched in the lower-cased key).
 # darl train's names come first (docs/metrics.md); the looser patterns catch other loggers' names.
@@ -58,27 +40,8 @@ PANEL_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 MAX_LINES = 8
 
 
-def _esc(value: Any) -> str:
-    return html.escape(str(value))
-
-
 def _pct(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{100 * value:.{digits}f}"
-
-
-def _missing(text: str) -> str:
-    return f'<div class="missing"><b>Missing:</b> {text}</div>'
-
-
-def _img(png: str | None, alt: str) -> str:
-    return "" if png is None else f'<img alt="{_esc(alt)}" src="data:image/png;base64,{png}">'
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], left: int = 1) -> str:
-    head = "".join(f'<th class="{"l" if i < left else ""}">{_esc(h)}</th>' for i, h in enumerate(header))
-    body = "".join("<tr>" + "".join(f'<td class="{"l" if i < left else ""}">{c}</td>' for i, c in enumerate(row))
-                   + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 # ----------------------------------------------------------------------------------------------- data & levels
@@ -142,33 +105,33 @@ def _flat_scalars(mapping: dict[str, Any], prefix: str = "", depth: int = 0) -> 
 def section_data(run: RunData) -> str:
     parts = ["<h2>1. Data and levels</h2>"]
     if run.levels is None:
-        parts.append(_missing("no <code>levels.parquet</code> in the run directory, beside it, or where its stage "
+        parts.append(page.missing("no <code>levels.parquet</code> in the run directory, beside it, or where its stage "
                               "manifests say (run <code>darl levels</code>); level statistics are not shown."))
     else:
         counts = _level_counts(run.levels)
         domains = sorted({d for per in counts.values() for d in per})
-        rows = [[_esc(level)] + [per.get(d, 0) for d in domains] + [sum(per.values())] for level, per in counts.items()]
+        rows = [[page.esc(level)] + [per.get(d, 0) for d in domains] + [sum(per.values())] for level, per in counts.items()]
         parts.append(f"<p>{len(run.levels)} problems in the levels table.{_dropped_note(run.calibration)}</p>")
-        parts.append(_table(["level"] + domains + ["total"], rows))
-        parts.append(_img(plots.level_counts(counts), "problems per level"))
-    found = [f"{part}: <code>{_esc(str(path))}</code>" for part, path in run.sources.items()
+        parts.append(page.table(["level"] + domains + ["total"], rows))
+        parts.append(page.figure(plots.level_counts(counts), "problems per level"))
+    found = [f"{part}: <code>{page.esc(str(path))}</code>" for part, path in run.sources.items()
              if not path.resolve().is_relative_to(run.root.resolve())]
     if found:
         parts.append(f"<p>Read from beside the run directory: {'; '.join(found)}.</p>")
     if run.scores is None:
-        parts.append(_missing("no <code>scores.parquet</code> (run <code>darl score</code>); pass-rate histograms "
+        parts.append(page.missing("no <code>scores.parquet</code> (run <code>darl score</code>); pass-rate histograms "
                               "of the proxy models are not shown."))
     else:
         rates = _score_rates(run.scores)
         parts.append("<h3>Pass rates of the proxy models (per problem)</h3>")
-        summary = [[_esc(m), _esc(d), len(v), f"{sum(v) / len(v):.3f}",
+        summary = [[page.esc(m), page.esc(d), len(v), f"{sum(v) / len(v):.3f}",
                     f"{sum(1 for x in v if 0 < x < 1) / len(v):.0%}"]
                    for m, per in rates.items() for d, v in per.items() if v]
-        parts.append(_table(["model", "domain", "problems", "mean pass rate", "share strictly in (0, 1)"], summary,
+        parts.append(page.table(["model", "domain", "problems", "mean pass rate", "share strictly in (0, 1)"], summary,
                             left=2))
-        parts.append(_img(plots.pass_rate_histograms(rates), "pass-rate histograms"))
+        parts.append(page.figure(plots.pass_rate_histograms(rates), "pass-rate histograms"))
     if run.calibration is None:
-        parts.append(_missing("no levels calibration numbers (<code>levels.summary.json</code> from darl levels); "
+        parts.append(page.missing("no levels calibration numbers (<code>levels.summary.json</code> from darl levels); "
                               "proxy agreement is not shown."))
     else:
         # counts per level are in the table above; the rest (agreement between proxies, policy fit) here
@@ -176,9 +139,9 @@ def section_data(run: RunData) -> str:
         parts.append("<h3>Levels calibration</h3>")
         if run.calibration_report is not None:
             link = Path(os.path.relpath(run.calibration_report, run.root)).as_posix()  # may sit beside the run
-            parts.append(f'<p>darl levels\' full calibration report: <a href="{_esc(link)}">{_esc(link)}</a> '
+            parts.append(f'<p>darl levels\' full calibration report: <a href="{page.esc(link)}">{page.esc(link)}</a> '
                          "(a separate file beside this one).</p>")
-        parts.append(_table(["quantity", "value"], [[_esc(k), _esc(_fmt(v))] for k, v in scalars]))
+        parts.append(page.table(["quantity", "value"], [[page.esc(k), page.esc(_fmt(v))] for k, v in scalars]))
     return "\n".join(parts)
 
 
@@ -220,9 +183,9 @@ def _other_metrics(rows: Sequence[dict[str, Any]], keys: Sequence[str], spans: S
         for _, start, end in ranges:
             values = [v for x, v in zip(data.steps, data.values) if start <= x <= end]
             cells.append(f"{_fmt(values[0])} &rarr; {_fmt(values[-1])}" if values else "-")
-        body.append([f"<code>{_esc(key)}</code>"] + cells)
+        body.append([f"<code>{page.esc(key)}</code>"] + cells)
     return ("<details><summary>Other metrics (first &rarr; last value in each stage)</summary>"
-            + _table(["metric"] + [name for name, _, _ in ranges], body) + "</details>")
+            + page.table(["metric"] + [name for name, _, _ in ranges], body) + "</details>")
 
 
 def _panel_series(rows, steps, keys: Sequence[str]) -> dict[str, Series]:
@@ -238,37 +201,37 @@ def section_training(run: RunData) -> tuple[str, list[StageSpan]]:
     if run.manifests or spans:
         table = []
         for index, span in enumerate(spans, start=1):
-            table.append([index, _esc(span.name), f"{span.start:g}", f"{span.end:g}",
-                          _esc(span.end_reason) if span.end_reason else "<i>not recorded</i>"])
+            table.append([index, page.esc(span.name), f"{span.start:g}", f"{span.end:g}",
+                          page.esc(span.end_reason) if span.end_reason else "<i>not recorded</i>"])
         parts.append("<h3>Stages and why each ended</h3>")
-        parts.append(_table(["#", "stage", "first step", "last step", "why it ended"], table, left=2))
+        parts.append(page.table(["#", "stage", "first step", "last step", "why it ended"], table, left=2))
         if not run.manifests:
-            parts.append(_missing("no stage manifests (<code>stage-*/manifest.json</code>); stage ranges come from "
+            parts.append(page.missing("no stage manifests (<code>stage-*/manifest.json</code>); stage ranges come from "
                                   "the metrics and the reasons are unknown."))
     else:
-        parts.append(_missing("no stage manifests and no staged metrics: stage boundaries are not shown."))
+        parts.append(page.missing("no stage manifests and no staged metrics: stage boundaries are not shown."))
     if not rows:
-        parts.append(_missing("no <code>metrics.jsonl</code> in the run directory (run <code>darl train</code>); "
+        parts.append(page.missing("no <code>metrics.jsonl</code> in the run directory (run <code>darl train</code>); "
                               "training curves, zero-variance share and online difficulty curves are not shown."))
         return "\n".join(parts), spans
     steps = global_steps(rows)
     keys = numeric_keys(rows)
     panels, unplotted = classify(keys)
     parts.append(f"<p>{len(rows)} logged steps, {len(keys)} metrics from "
-                 + ", ".join(f"<code>{_esc(p.relative_to(run.root))}</code>" for p in run.metrics_paths)
+                 + ", ".join(f"<code>{page.esc(p.relative_to(run.root))}</code>" for p in run.metrics_paths)
                  + ". Stages are shaded; dashed lines mark where a stage began.</p>")
     main = [(t, _panel_series(rows, steps, ks)) for t, ks in panels
             if not t.startswith("Zero-variance") and not t.startswith("Online")]
-    parts.append(_img(plots.curves(main, spans), "training curves"))
+    parts.append(page.figure(plots.curves(main, spans), "training curves"))
     parts.append(_other_metrics(rows, unplotted, spans))
     parts.append("<h3>Zero-variance share over time</h3>")
     zero = [(t, _panel_series(rows, steps, ks)) for t, ks in panels if t.startswith("Zero-variance")]
     if zero:
         parts.append("<p>Share of rollout groups whose rewards all agree (all right or all wrong): they carry no "
                      "GRPO gradient.</p>")
-        parts.append(_img(plots.curves(zero, spans, columns=1), "zero-variance share"))
+        parts.append(page.figure(plots.curves(zero, spans, columns=1), "zero-variance share"))
     else:
-        parts.append(_missing("no zero-variance metric (a key containing <code>zero_variance</code>) in the "
+        parts.append(page.missing("no zero-variance metric (a key containing <code>zero_variance</code>) in the "
                               "metrics."))
     return "\n".join(parts), spans
 
@@ -279,7 +242,7 @@ def section_online(run: RunData, spans: Sequence[StageSpan]) -> str:
     online_keys = [k for t, ks in classify(numeric_keys(rows))[0] if t.startswith("Online") for k in ks] if rows else []
     if online_keys:
         steps = global_steps(rows)
-        parts.append(_img(plots.curves([("Online difficulty", _panel_series(rows, steps, online_keys))], spans,
+        parts.append(page.figure(plots.curves([("Online difficulty", _panel_series(rows, steps, online_keys))], spans,
                                        columns=1), "online difficulty over time"))
     by_label: dict[str, dict[str, float]] = defaultdict(dict)
     for row in run.online or []:
@@ -298,21 +261,21 @@ def section_online(run: RunData, spans: Sequence[StageSpan]) -> str:
             for model, rates in proxy_rates.items():
                 shared = [pid for pid in estimates if pid in rates]
                 rho = spearman([rates[p] for p in shared], [estimates[p] for p in shared])
-                table.append([_esc(label), _esc(model), len(shared), "n/a" if rho is None else f"{rho:+.2f}"])
+                table.append([page.esc(label), page.esc(model), len(shared), "n/a" if rho is None else f"{rho:+.2f}"])
                 if rho is not None and (best is None or rho > best[0]):
                     best = (rho, model, [(rates[p], estimates[p]) for p in shared])
         scatter = (best[1], best[2]) if best else None
-        parts.append(_img(plots.online_estimates({k: list(v.values()) for k, v in by_label.items()}, scatter),
+        parts.append(page.figure(plots.online_estimates({k: list(v.values()) for k, v in by_label.items()}, scatter),
                           "online estimates"))
         if table:
             parts.append("<h3>How well each proxy model's offline pass rate predicts the policy's own</h3>")
-            parts.append(_table(["stage", "proxy model", "prompts in both", "Spearman rank correlation"], table,
+            parts.append(page.table(["stage", "proxy model", "prompts in both", "Spearman rank correlation"], table,
                                 left=2))
         elif run.scores is None:
-            parts.append(_missing("no <code>scores.parquet</code>: the online estimates are not compared with the "
+            parts.append(page.missing("no <code>scores.parquet</code>: the online estimates are not compared with the "
                                   "proxy models."))
     if not online_keys and not by_label:
-        parts.append(_missing("no online difficulty files (<code>online_difficulty.jsonl</code> in the stage "
+        parts.append(page.missing("no online difficulty files (<code>online_difficulty.jsonl</code> in the stage "
                               "folders) and no <code>online</code> metrics in the run directory."))
     return "\n".join(parts)
 
@@ -338,22 +301,22 @@ def _heldout(run: RunData) -> str:
         entry = record.get(when)
         if isinstance(entry, dict) and isinstance(entry.get("accuracy"), (int, float)):
             domains = ", ".join(f"{d} {_pct(v)}" for d, v in (entry.get("by_domain") or {}).items())
-            rows.append([_esc(when), _esc(entry.get("model", "?")), entry.get("count", "?"), _pct(entry["accuracy"]),
-                         _esc(domains or "-")])
+            rows.append([page.esc(when), page.esc(entry.get("model", "?")), entry.get("count", "?"), _pct(entry["accuracy"]),
+                         page.esc(domains or "-")])
     if not rows:
         return ""
     return ("<h3>Held-out greedy accuracy (darl train's own validation problems)</h3>"
-            + _table(["policy", "model", "problems", "accuracy %", "by domain %"], rows, left=2))
+            + page.table(["policy", "model", "problems", "accuracy %", "by domain %"], rows, left=2))
 
 
 def section_eval(run: RunData) -> str:
     parts = ["<h2>4. Evaluation against the starting policy</h2>", _heldout(run)]
     if not run.evals:
-        parts.append(_missing("no <code>eval.json</code> in the run directory (run <code>darl eval</code>)."))
+        parts.append(page.missing("no <code>eval.json</code> in the run directory (run <code>darl eval</code>)."))
         return "\n".join(parts)
     baseline = run.baseline
     if baseline is None:
-        parts.append(_missing("no baseline evaluation (an <code>eval.json</code> in a folder named "
+        parts.append(page.missing("no baseline evaluation (an <code>eval.json</code> in a folder named "
                               "<code>before</code>/<code>baseline</code>, or with <code>extra.role = baseline</code>); "
                               "differences are not shown."))
     benchmarks: list[str] = []
@@ -371,13 +334,13 @@ def section_eval(run: RunData) -> str:
             p1 = bench["pass@1"]
             ks = ", ".join(f"@{k}: {_pct(v)}" for k, v in bench.get("pass@k", {}).items() if k != "1")
             role = " (baseline)" if e is baseline else ""
-            rows.append([_esc(name), _esc(e.label + role), _esc(e.data.get("model", "?")), bench.get("problems"),
+            rows.append([page.esc(name), page.esc(e.label + role), page.esc(e.data.get("model", "?")), bench.get("problems"),
                          bench.get("n"), f"{_pct(p1['mean'])} &plusmn; {_pct(p1.get('stderr'))}", ks or "-",
                          _pct(bench.get("truncation_rate")),
                          "n/a" if bench.get("mean_response_tokens") is None else
                          f"{bench['mean_response_tokens']:.0f}"])
             chart.setdefault(name, {})[e.label] = (p1["mean"], p1.get("stderr"))
-    parts.append(_table(["benchmark", "evaluation", "model", "problems", "n", "Pass@1 % &plusmn; s.e.",
+    parts.append(page.table(["benchmark", "evaluation", "model", "problems", "n", "Pass@1 % &plusmn; s.e.",
                          "pass@k %", "truncated %", "mean tokens"], rows, left=3)
                  .replace("&amp;plusmn;", "&plusmn;"))
     if baseline is not None:
@@ -389,22 +352,22 @@ def section_eval(run: RunData) -> str:
                 sign = "up" if c.delta > 0 else "down" if c.delta < 0 else ""
                 ci = "n/a" if c.ci_low is None else f"[{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]"
                 verdict = {True: "yes", False: "no", None: "n/a"}[c.significant]
-                diff_rows.append([_esc(c.benchmark), _esc(e.label), f"{100 * c.baseline_pass1:.1f}",
+                diff_rows.append([page.esc(c.benchmark), page.esc(e.label), f"{100 * c.baseline_pass1:.1f}",
                                   f"{100 * c.new_pass1:.1f}", f'<span class="{sign}">{100 * c.delta:+.1f}</span>',
                                   ci, verdict, f"{c.problems_compared}{'' if c.paired else ' (unpaired)'}"])
         if diff_rows:
             parts.append("<h3>Difference from the baseline (paired by problem, 95% interval)</h3>")
-            parts.append(_table(["benchmark", "evaluation", "baseline %", "this %", "difference (points)",
+            parts.append(page.table(["benchmark", "evaluation", "baseline %", "this %", "difference (points)",
                                  "95% CI", "excludes 0", "problems paired"], diff_rows, left=2))
-    parts.append(_img(plots.eval_bars(chart), "evaluation bars"))
+    parts.append(page.figure(plots.eval_bars(chart), "evaluation bars"))
     for e in run.evals:
         for name, bench in e.data["benchmarks"].items():
             for key, table in (bench.get("breakdowns") or {}).items():
-                rows_b = [[_esc(v), s["problems"], f"{_pct(s['mean'])} &plusmn; {_pct(s.get('stderr'))}"]
+                rows_b = [[page.esc(v), s["problems"], f"{_pct(s['mean'])} &plusmn; {_pct(s.get('stderr'))}"]
                           for v, s in table.items() if s]
                 if len(rows_b) > 1:
-                    parts.append(f"<h3>{_esc(name)} by {_esc(key)}: {_esc(e.label)}</h3>")
-                    parts.append(_table([key, "problems", "Pass@1 %"], rows_b))
+                    parts.append(f"<h3>{page.esc(name)} by {page.esc(key)}: {page.esc(e.label)}</h3>")
+                    parts.append(page.table([key, "problems", "Pass@1 %"], rows_b))
     settings = run.evals[0].data.get("settings", {})
     parts.append(f'<p class="meta">Sampling: temperature {settings.get("temperature")}, top_p '
                  f'{settings.get("top_p")}, max tokens {settings.get("max_new_tokens")}; Pass@1 is the mean '
@@ -440,13 +403,13 @@ def render(run: RunData, title: str | None = None) -> str:
     generated = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     training_html, spans = section_training(run)
     body = [
-        f"<h1>{_esc(title or 'darl run report')}</h1>",
-        f'<p class="meta">Run directory <code>{_esc(run.root)}</code>, generated {generated}.</p>',
+        f"<h1>{page.esc(title or 'darl run report')}</h1>",
+        f'<p class="meta">Run directory <code>{page.esc(run.root)}</code>, generated {generated}.</p>',
     ]
     cards = headline(run)
     if cards:
         body.append('<div class="headline">' + "".join(
-            f'<div class="card"><div class="v {css}">{_esc(v)}</div><div class="k">{_esc(k)}</div></div>'
+            f'<div class="card"><div class="v {css}">{page.esc(v)}</div><div class="k">{page.esc(k)}</div></div>'
             for k, v, css in cards) + "</div>")
     present = [name for name, ok in (("metrics", run.metrics is not None), ("stage manifests", bool(run.manifests)),
                                      ("scores", run.scores is not None), ("levels", run.levels is not None),
@@ -457,9 +420,7 @@ def render(run: RunData, title: str | None = None) -> str:
                           "held-out accuracy", "evaluations") if n not in present]
     body.append(f'<p class="meta">Found: {", ".join(present) or "nothing"}. '
                 f'Missing: {", ".join(absent) or "nothing"}.</p>')
-    for problem in run.problems:
-        body.append(f'<div class="problem"><b>Unreadable:</b> {_esc(problem)}</div>')
+    for unreadable in run.problems:
+        body.append(page.problem(f"<b>Unreadable:</b> {page.esc(unreadable)}"))
     body += [section_data(run), training_html, section_health(run), section_online(run, spans), section_eval(run)]
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{_esc(title or 'darl run report')}</title><style>{CSS}</style></head><body>\n"
-            + "\n".join(body) + "\n</body></html>\n")
+    return page.document(title or "darl run report", body)
