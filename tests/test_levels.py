@@ -14,7 +14,7 @@ from darl.errors import InputError
 from darl.levels import assign_levels, build_config
 from darl.levels.expr import compile_condition
 from darl.records import CodeTests, Problem
-from darl.scoring.table import SCORE_COLUMNS, write_table
+from darl.artifacts.scores import SCORE_COLUMNS, write_rows
 
 MODELS = ("small", "medium", "large", "filter")
 
@@ -146,7 +146,7 @@ def _write_inputs(tmp_path):
                          "pass_rate": rate, "mean_score": rate, "mean_tokens": 10.0, "max_tokens": 12,
                          "truncations": 0, "errors": "{}", "temperature": 0.6, "top_p": 0.95, "max_new_tokens": 64,
                          "seed": 0, "verifier": "{}", "darl_version": "0"})
-    write_table(rows, SCORE_COLUMNS, tmp_path / "scores.parquet")
+    write_rows(rows, SCORE_COLUMNS, tmp_path / "scores.parquet")
     return problems
 
 

@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 from darl.data.dedup import deduplicate
 from darl.data.decontam import all_benchmarks, decontaminate
-from darl.data.io import write_problems
+from darl.artifacts.problems import write_problems
 from darl.data.loaders import LoadedSource, SourceSpec, load_source
 from darl.errors import InputError
 from darl.records import Problem

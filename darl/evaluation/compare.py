@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from statistics import NormalDist
 from typing import Any, Mapping, Sequence
 
+from darl.artifacts.evaluations import read_eval  # noqa: F401 (the one reader of eval.json; imported from here too)
 from darl.errors import InputError
 from darl.stats import Method, paired_difference  # noqa: F401 (one implementation, on scipy)
 
@@ -98,19 +98,3 @@ def compare_evals(new: Mapping[str, Any], baseline: Mapping[str, Any], confidenc
     base_benches = baseline.get("benchmarks", {})
     return [compare_benchmark(name, bench, base_benches[name], confidence, method)
             for name, bench in new.get("benchmarks", {}).items() if name in base_benches]
-
-
-def read_eval(path: str | Path) -> dict[str, Any]:
-    """Load an eval.json (a folder holding one is fine too), with a clear error for anything else."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "eval.json"
-    if not path.exists():
-        raise InputError("no such evaluation file", path=path, hint="give the eval.json that darl eval wrote")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON ({exc})", path=path) from None
-    if not isinstance(data, dict) or not str(data.get("format", "")).startswith("darl-eval/"):
-        raise InputError("is not an eval.json written by darl eval", path=path, field="format")
-    return data

@@ -2,12 +2,12 @@
 sample graded by the project's verifier, Pass@1 as mean correctness with its standard error, pass@k unbiased,
 breakdowns by the problems' metadata (subject, level, platform, difficulty).
 
-What it writes into the output folder:
-- `samples.jsonl`: one line per sample (benchmark, problem id, sample index, response, tokens, truncation, and the
-  verdict). A problem's n lines are appended together once they are graded, so a run killed at any moment and
-  started again keeps every finished problem, redoes only the unfinished one, and repeats nothing.
-- `eval.json`: the settings, the model, software versions and, per benchmark, the numbers and the per-problem pass
-  counts (which `darl.evaluation.compare` pairs on). It is rewritten after each benchmark and says `complete`.
+What it writes into the output folder (format, reader and writer: `darl.artifacts.evaluations`):
+- `samples.jsonl`: one line per sample. A problem's n lines are appended together once they are graded, so a run
+  killed at any moment and started again keeps every finished problem, redoes only the unfinished one, and repeats
+  nothing.
+- `eval.json`: the settings, the model, versions and, per benchmark, the numbers and the per-problem pass counts.
+  It is rewritten after each benchmark and says `complete`.
 
 Generation of the next batch overlaps with grading of the current one: the generator runs in a worker thread and
 grading stays in the main thread, because Math-Verify's timeouts use `signal.alarm`, which works only there.
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import platform
 from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -35,17 +34,13 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from darl.atomic import atomic_replace, atomic_write_text
+from darl.artifacts.evaluations import (EVAL_FILE, EVAL_FORMAT, SAMPLES_FILE, append_samples,  # noqa: F401
+                                        load_samples, read_eval_to_resume, write_eval)
 from darl.errors import InputError
 from darl.evaluation.passk import mean_correctness, mean_pass_at_k
 from darl.generation.base import PAPER_MAX_NEW_TOKENS, Completion, Generator, SamplingParams
-from darl.jsonl import read_json_lines
 from darl.prompting import chat_messages, generator_opens_thinking
 from darl.records import Problem, Verdict
-
-EVAL_FORMAT = "darl-eval/1"
-SAMPLES_FILE = "samples.jsonl"
-EVAL_FILE = "eval.json"
 
 # The paper's n per benchmark (method.md section 6); AMC follows AIME's 16 as DeepScaleR does. Others: 4.
 PAPER_SAMPLES = {"aime24": 16, "math500": 16, "amc23": 16, "livecodebench": 4}
@@ -147,64 +142,6 @@ def software_versions() -> dict[str, str | None]:
     return versions
 
 
-# ----------------------------------------------------------------------------------------------- samples file
-
-
-def load_samples(path: Path, expected_n: Mapping[str, int] | None = None) -> dict[tuple[str, str], list[dict]]:
-    """Read samples.jsonl into {(benchmark, problem id): [sample dicts ordered by index]}, keeping only complete
-    problems (all `expected_n[benchmark]` samples present; every group when `expected_n` is None or lacks the
-    benchmark). An incomplete group or a torn last line (a crash mid-write) is dropped, and the file is rewritten
-    without it so that appending continues from a clean end. A corrupt line elsewhere is an error."""
-    if not path.exists():
-        return {}
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    contents = read_json_lines(path, hint="delete the line or the file to re-evaluate those samples")
-    for number, row in contents.rows:
-        try:
-            key = (str(row["benchmark"]), str(row["problem_id"]))
-            int(row["sample"])
-        except (KeyError, TypeError, ValueError):
-            raise InputError("a sample line needs 'benchmark', 'problem_id' and 'sample'", path=path,
-                             line=number) from None
-        groups[key].append(row)
-    complete: dict[tuple[str, str], list[dict]] = {}
-    dropped = contents.torn_tail
-    for key, rows in groups.items():
-        rows.sort(key=lambda r: int(r["sample"]))
-        want = (expected_n or {}).get(key[0])
-        indices = [int(r["sample"]) for r in rows]
-        if want is None:
-            want = len(rows)
-        if indices == list(range(want)):
-            complete[key] = rows
-        elif len(rows) > want or len(set(indices)) != len(indices):
-            raise InputError(f"problem {key[1]!r} of {key[0]!r} has {len(rows)} samples, expected {want}",
-                             path=path, hint="the output folder holds another evaluation; use a new -o folder")
-        else:
-            dropped = True
-    if dropped:
-        with atomic_replace(path) as tmp, tmp.open("w", encoding="utf-8") as handle:
-            for rows in complete.values():
-                for row in rows:
-                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return complete
-
-
-def _append_problem(path: Path, records: Sequence[SampleRecord]) -> None:
-    """Append one problem's samples with a single write and fsync, so a crash leaves whole problems behind (and at
-    most one torn group at the end, which `load_samples` drops)."""
-    payload = "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in records).encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        view = memoryview(payload)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 # ------------------------------------------------------------------------------------------------- statistics
 
 
@@ -299,10 +236,6 @@ def _check_same_evaluation(existing: Mapping[str, Any], settings: Mapping[str, A
                              field="settings.samples", hint="use a new -o folder, or the same -n to resume")
 
 
-def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
-
-
 def _batches(items: Sequence[Problem], size: int) -> Iterable[list[Problem]]:
     for start in range(0, len(items), size):
         yield list(items[start:start + size])
@@ -339,10 +272,7 @@ def evaluate(generator: Generator, benchmarks: Mapping[str, Sequence[Problem]], 
                             "settings": settings_record, "versions": software_versions(),
                             "extra": dict(extra or {}), "benchmarks": {}}
     if eval_path.exists():
-        try:
-            existing = json.loads(eval_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON ({exc})", path=eval_path, hint="delete it to start over") from None
+        existing = read_eval_to_resume(eval_path)
         _check_same_evaluation(existing, settings_record, generator.name, eval_path)
         if existing.get("model_revision") and revision and existing["model_revision"] != revision:
             raise InputError(f"holds samples of other weights ({existing['model_revision']}) under the same name",
@@ -357,7 +287,7 @@ def evaluate(generator: Generator, benchmarks: Mapping[str, Sequence[Problem]], 
     elif samples_path.exists():
         raise InputError("samples.jsonl exists without eval.json", path=samples_path,
                          hint="delete it, or evaluate into a new -o folder")
-    _write_json(eval_path, data)
+    write_eval(eval_path, data)
 
     done = load_samples(samples_path, settings_record["samples"])
     own_verifier = verifier is None
@@ -378,13 +308,13 @@ def evaluate(generator: Generator, benchmarks: Mapping[str, Sequence[Problem]], 
                 data["benchmarks"][name] = summarize_benchmark(problems, per_problem, n, settings.ks_for(n),
                                                                settings.breakdown_keys)
                 data["metrics"] = flat_metrics(data["benchmarks"])
-                _write_json(eval_path, data)
+                write_eval(eval_path, data)
     finally:
         if own_verifier:
             verifier.close()
     data["complete"] = True
     data["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    _write_json(eval_path, data)
+    write_eval(eval_path, data)
     return EvalResult(path=eval_path, data=data)
 
 
@@ -416,7 +346,7 @@ def _run_benchmark(generator: Generator, verifier: Any, pool: ThreadPoolExecutor
         for position, (problem, group) in enumerate(zip(batch, completions)):
             records = [SampleRecord.from_parts(name, problem.id, i, completion, verdicts[position * n + i])
                        for i, completion in enumerate(group)]
-            _append_problem(samples_path, records)
+            append_samples(samples_path, [asdict(r) for r in records])
             done[(name, problem.id)] = [asdict(r) for r in records]
         finished += len(batch)
         if on_progress:

@@ -6,7 +6,7 @@ Correlations are Spearman rank correlations over all scored problems (dropped on
 itself a difficulty judgement); None where a model's pass rates are constant (undefined correlation).
 
 Given the scores rows, it also records each model's truncation rate and a warning for every model cut off at its
-token limit in at least `darl.scoring.table.HIGH_TRUNCATION_RATE` of its responses (pass rates of cut-off responses
+token limit in at least `darl.artifacts.scores.HIGH_TRUNCATION_RATE` of its responses (pass rates of cut-off responses
 are too low, so levels built on them are wrong); the report shows those warnings first.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from darl.levels.assign import LevelAssignment
-from darl.scoring.table import truncation_rates, truncation_warnings
+from darl.artifacts.scores import truncation_rates, truncation_warnings
 from darl.stats import pearson, spearman  # noqa: F401 (shared with the run report)
 
 BINS = ("never", "sometimes", "always")

@@ -3,10 +3,12 @@ the levels file, the dropped list and the calibration report."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
+from darl.artifacts.levels import dropped_path
+from darl.artifacts.problems import read_problems
+from darl.artifacts.scores import problems_for_scores, read_scores
 from darl.errors import InputError
 from darl.levels.assign import LevelAssignment, assign_levels
 from darl.levels.calibration import Calibration, calibrate
@@ -22,10 +24,6 @@ def make_levels(scores_path: str | Path | Sequence[str | Path], output: str | Pa
     Several scores files are read as one table (for example the proxies at the evaluation temperature and the
     policy at its training temperature, scored separately); a (problem, model) pair in two of them is an error.
     Everything is checked (config names, scores, problems) before anything is written."""
-    from darl.data.io import read_problems
-    from darl.levels.io import dropped_path
-    from darl.scoring.table import read_scores
-
     paths = [scores_path] if isinstance(scores_path, (str, Path)) else list(scores_path)
     if not paths:
         raise InputError("no scores file given")
@@ -48,17 +46,4 @@ def make_levels(scores_path: str | Path | Sequence[str | Path], output: str | Pa
     return assignment, calibration, {"levels": levels_path, "dropped": dropped_path(levels_path), **written}
 
 
-def problems_for_scores(scores_path: str | Path) -> Path:
-    """The problems file a merged scores file was made from, as its shard manifests recorded it (same sha256)."""
-    from darl.scoring.store import file_sha256
-
-    folder = Path(scores_path).parent
-    for manifest in sorted(folder.glob("shard-*/manifest.json")):
-        data = json.loads(manifest.read_text())
-        path = Path(data.get("problems_path", ""))
-        if path.is_file() and file_sha256(path) == data.get("problems_sha256"):
-            return path
-        raise InputError("the problems file this scoring job used is gone or changed", path=path,
-                         hint="pass --problems with the problems file the scores were made from")
-    raise InputError("cannot tell which problems file these scores came from (no shard manifest beside it)",
-                     path=scores_path, hint="pass --problems")
+__all__ = ["make_levels", "problems_for_scores"]

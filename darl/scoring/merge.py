@@ -9,36 +9,19 @@ recorded path with the same hash, every problem of the file has a row for every 
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 from typing import Any
 
-from darl.atomic import atomic_replace
+from darl.artifacts.scores import (DONE, SAMPLE_COLUMNS, SAMPLES_FILE, SCORE_COLUMNS, SCORES_FILE,  # noqa: F401
+                                   file_sha256, read_manifest, read_rows, shard_dirs, write_json, write_rows)
 from darl.errors import InputError
 from darl.scoring.job import shard_of
-from darl.scoring.store import DONE, MANIFEST, atomic_write_json, file_sha256
-from darl.scoring.table import SAMPLE_COLUMNS, SCORE_COLUMNS, score_metrics, write_table
-
-_SHARD_DIR = re.compile(r"^shard-(\d{4})-of-(\d{4})$")
-SCORES_FILE = "scores.parquet"
-SAMPLES_FILE = "samples.parquet"
-
-
-def shard_dirs(out_dir: Path) -> dict[int, tuple[int, Path]]:
-    found: dict[int, tuple[int, Path]] = {}
-    for path in sorted(out_dir.iterdir()) if out_dir.is_dir() else []:
-        m = _SHARD_DIR.match(path.name)
-        if m and path.is_dir():
-            found[int(m.group(1))] = (int(m.group(2)), path)
-    return found
+from darl.scoring.table import score_metrics
 
 
 def merge_shards(out_dir: str | Path, output: str | Path | None = None) -> Path:
     """Merge `out_dir/shard-*` into `output` (default `out_dir/scores.parquet`, with `<stem>.summary.json` (the
     score/ metrics) and, when responses were kept, `samples.parquet` beside it). Rows are ordered as the problems file was, then by model order."""
-    import pyarrow.parquet as pq
-
     out_dir = Path(out_dir)
     found = shard_dirs(out_dir)
     if not found:
@@ -52,7 +35,7 @@ def merge_shards(out_dir: str | Path, output: str | Path | None = None) -> Path:
     if missing:
         raise InputError(f"shard(s) {missing} of {count} missing", path=out_dir,
                          hint=f"run `darl score ... --shard i/{count}` for each")
-    manifests = [json.loads((found[i][1] / MANIFEST).read_text()) for i in range(count)]
+    manifests = [read_manifest(found[i][1]) for i in range(count)]
     reference = manifests[0]
     for i, manifest in enumerate(manifests):
         for key in ("job", "problems_sha256", "problems_total"):
@@ -69,7 +52,7 @@ def merge_shards(out_dir: str | Path, output: str | Path | None = None) -> Path:
         path = found[i][1]
         shard_rows = []
         for part in sorted(path.glob("scores-*.parquet")):
-            shard_rows.extend(pq.read_table(part).to_pylist())
+            shard_rows.extend(read_rows(part))
         for row in shard_rows:
             key = (row["problem_id"], row["model"])
             if key in seen:
@@ -85,18 +68,18 @@ def merge_shards(out_dir: str | Path, output: str | Path | None = None) -> Path:
                              hint=f"run it again with --shard {i}/{count}")
         rows.extend(shard_rows)
         for part in sorted(path.glob("samples-*.parquet")):
-            samples.extend(pq.read_table(part).to_pylist())
+            samples.extend(read_rows(part))
     order = _problem_order(reference, models, seen)
     model_rank = {m: r for r, m in enumerate(models)}
     rows.sort(key=lambda r: (order.get(r["problem_id"], len(order)), model_rank.get(r["model"], 0)))
     output = Path(output) if output is not None else out_dir / SCORES_FILE
     output.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_table(rows, SCORE_COLUMNS, output)
-    atomic_write_json(output.with_name(output.stem + ".summary.json"), score_metrics(rows))
+    write_rows(rows, SCORE_COLUMNS, output)
+    write_json(output.with_name(output.stem + ".summary.json"), score_metrics(rows))
     if samples:
         samples.sort(key=lambda r: (order.get(r["problem_id"], len(order)), model_rank.get(r["model"], 0),
                                     r["sample"]))
-        _atomic_table(samples, SAMPLE_COLUMNS, output.with_name(SAMPLES_FILE))
+        write_rows(samples, SAMPLE_COLUMNS, output.with_name(SAMPLES_FILE))
     return output
 
 
@@ -106,7 +89,7 @@ def _problem_order(manifest: dict[str, Any], models: list[str], seen: dict[tuple
     path = Path(manifest.get("problems_path", ""))
     if not path.is_file() or file_sha256(path) != manifest.get("problems_sha256"):
         return {pid: n for n, pid in enumerate(sorted({pid for pid, _ in seen}))}
-    from darl.data.io import read_problems
+    from darl.artifacts.problems import read_problems
 
     ids = [p.id for p in read_problems(path)]
     absent = [(pid, m) for pid in ids for m in models if (pid, m) not in seen]
@@ -114,7 +97,3 @@ def _problem_order(manifest: dict[str, Any], models: list[str], seen: dict[tuple
         raise InputError(f"{len(absent)} (problem, model) pair(s) have no row, first {absent[0]}", path=path)
     return {pid: n for n, pid in enumerate(ids)}
 
-
-def _atomic_table(rows: list[dict[str, Any]], columns: dict[str, str], path: Path) -> None:
-    with atomic_replace(path) as tmp:
-        write_table(rows, columns, tmp)

@@ -1,6 +1,7 @@
 """The on-disk state of one scoring shard, built so that `kill -9` at any moment loses nothing and repeats nothing.
 
 Layout of `OUT/shard-IIII-of-NNNN/`:
+(The layout's names and the manifest's reader are `darl.artifacts.scores`; this module is its one writer.)
 - `manifest.json` — the job settings, the shard, the problems file's sha256 and how many problems the shard has.
   Written once; a later run in the same folder must match it (else InputError: a folder never mixes two jobs).
 - `scores-000001.parquet`, ... — score rows, one file per flushed batch. Each is written to a temporary name,
@@ -19,33 +20,18 @@ was generating or verifying when the process died has no committed file and is d
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Any
 
-from darl.atomic import atomic_replace, atomic_write_bytes
+from darl.artifacts.scores import (DONE, MANIFEST, SAMPLE_COLUMNS, SCORE_COLUMNS, file_sha256,  # noqa: F401
+                                   read_manifest, read_rows, write_json, write_rows)
 from darl.errors import InputError
 from darl.locking import FolderLock
 from darl.scoring.job import ScoreJob
-from darl.scoring.table import SAMPLE_COLUMNS, SCORE_COLUMNS, write_table
 
-MANIFEST = "manifest.json"
-DONE = "done.json"
 _PART = re.compile(r"^(scores|samples)-(\d{6})\.parquet$")
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
-    atomic_write_bytes(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+atomic_write_json = write_json  # the name older code imports
 
 
 class ShardStore:
@@ -71,7 +57,7 @@ class ShardStore:
                     "problems_path": str(Path(self.job.problems_path).resolve()), **header}
         path = self.dir / MANIFEST
         if path.exists():
-            existing = json.loads(path.read_text())
+            existing = read_manifest(self.dir)
             for key in ("format", "shard", "job", "problems_sha256", "problems_in_shard"):
                 if existing.get(key) != manifest.get(key):
                     raise InputError(
@@ -80,7 +66,7 @@ class ShardStore:
                         hint="resume with the same problems, models and settings, or give a new -o folder")
             manifest = existing
         else:
-            atomic_write_json(path, manifest)
+            write_json(path, manifest)
         scores = {int(m.group(2)) for p in self.dir.iterdir() if (m := _PART.match(p.name)) and m.group(1) == "scores"}
         for p in self.dir.glob("samples-*.parquet"):
             m = _PART.match(p.name)
@@ -100,11 +86,9 @@ class ShardStore:
         return sorted(p for p in self.dir.glob("scores-*.parquet") if _PART.match(p.name))
 
     def committed_rows(self) -> list[dict[str, Any]]:
-        import pyarrow.parquet as pq
-
         rows: list[dict[str, Any]] = []
         for part in self.score_parts():
-            rows.extend(pq.read_table(part).to_pylist())
+            rows.extend(read_rows(part))
         return rows
 
     def commit(self, score_rows: list[dict[str, Any]], sample_rows: list[dict[str, Any]] | None) -> Path:
@@ -117,14 +101,11 @@ class ShardStore:
         return path
 
     def _write(self, name: str, rows: list[dict[str, Any]], columns: dict[str, str]) -> Path:
-        path = self.dir / name
-        with atomic_replace(path) as tmp:
-            write_table(rows, columns, tmp)
-        return path
+        return write_rows(rows, columns, self.dir / name)
 
     # -------------------------------------------------------------------------------------------------- done
     def mark_done(self, summary: dict[str, Any]) -> None:
-        atomic_write_json(self.dir / DONE, summary)
+        write_json(self.dir / DONE, summary)
 
     @property
     def is_done(self) -> bool:

@@ -1,8 +1,8 @@
 """The training data of a run: the levels file, the held-out split, and each stage's TRL dataset.
 
-Input: a levels Parquet file written by `darl levels`: the problem columns of `Problem.to_row` plus a `levels` list
-column (level numbers, 1-based; a problem may carry several levels, method.md section 4), as darl.levels.io writes
-it. Files that carry only the boolean columns `level_1`, `level_2`, ... are read too.
+Input: a levels Parquet file written by `darl levels`, read by `darl.artifacts.levels.read_levels` (re-exported here
+as `load_levels`): each problem with the levels it carries (1-based; a problem may carry several, method.md
+section 4).
 
 Held-out split: for each stage and each mix component, the `validation.per_component` problems with the smallest
 seeded hash are held out of training in *every* stage (levels overlap, so a level-2 validation problem may also be a
@@ -16,60 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-import pyarrow.parquet as pq
-
+from darl.artifacts.levels import LeveledProblem
+from darl.artifacts.levels import read_levels as load_levels
 from darl.errors import InputError
 from darl.prompting import chat_messages
-from darl.records import Problem, RecordError
+from darl.records import Problem
 from darl.training.recipe import MixComponent, Recipe
 from darl.training.sampler import Stream
 
-
-@dataclass(frozen=True)
-class LeveledProblem:
-    problem: Problem
-    levels: frozenset[int]
-
-
-def _levels_of(row: dict[str, Any], path: Path, index: int) -> frozenset[int]:
-    if "levels" in row and row["levels"] is not None:
-        values = row["levels"]
-        try:
-            levels = frozenset(int(v) for v in values)
-        except (TypeError, ValueError):
-            raise InputError(f"row {index}: levels must be a list of integers 1-3, got {values!r}", path=path,
-                             field="levels") from None
-    else:
-        levels = frozenset(int(k.split("_")[1]) for k in row if k.startswith("level_") and k[6:].isdigit() and row[k])
-    bad = [v for v in levels if v < 1]
-    if bad:
-        raise InputError(f"row {index}: level numbers start at 1, got {bad}", path=path, field="levels")
-    return levels
-
-
-def load_levels(path: str | Path) -> list[LeveledProblem]:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("levels file not found", path=path, hint="write it with `darl levels`")
-    table = pq.read_table(path)
-    columns = set(table.column_names)
-    if "levels" not in columns and not any(c.startswith("level_") for c in columns):
-        raise InputError("no 'levels' column (nor level_1/level_2/level_3)", path=path, field="levels",
-                         hint="pass the file written by `darl levels`, not the problems or scores file")
-    out: list[LeveledProblem] = []
-    seen: set[str] = set()
-    for index, row in enumerate(table.to_pylist()):
-        try:
-            problem = Problem.from_row(row, where=f"{path} row {index}")
-        except RecordError as exc:
-            raise InputError(str(exc), path=path) from None
-        if problem.id in seen:
-            raise InputError(f"row {index}: duplicate problem id {problem.id!r}", path=path, field="id")
-        seen.add(problem.id)
-        out.append(LeveledProblem(problem, _levels_of(row, path, index)))
-    if not out:
-        raise InputError("the levels file has no rows", path=path)
-    return out
+__all__ = ["LeveledProblem", "Split", "StageData", "check_mix", "heldout_split", "load_levels", "matches",
+           "stage_data"]
 
 
 def matches(item: LeveledProblem, component: MixComponent) -> bool:
