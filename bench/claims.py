@@ -42,8 +42,10 @@ ARMS = {
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
-def prepare_base(base: Path) -> Path:
-    """The demo's steps 1-4 (darl.demo, preset default) and levels-all.parquet; returns the latter."""
+def prepare_base(base: Path, train_per_level: int = 0) -> Path:
+    """The demo's steps 1-4 (darl.demo, preset default) and levels-all.parquet; returns the latter. With
+    `train_per_level`, the train pool adds that many fresh math problems per generator level 1-6
+    (`fresh_train_pool`: unseen by every role, disjoint from the held-out set below) before scoring."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     import torch
@@ -54,7 +56,7 @@ def prepare_base(base: Path) -> Path:
     pipe = demo.Pipeline(base, spec, print)
     built = pipe.step("bootstrap", 1, 4, lambda: demo._bootstrap(spec))
     torch.set_num_threads(1)
-    pipe.step("problems", 2, 4, lambda: demo._problems(base, spec, built["suite"]))
+    pipe.step("problems", 2, 4, lambda: _problems(base, spec, built["suite"], train_per_level))
     pipe.step("score", 3, 4, lambda: demo._score(base, spec, built["family"], print))
     pipe.step("levels", 4, 4, lambda: demo._levels(base))
     out = base / "levels-all.parquet"
@@ -73,11 +75,31 @@ def prepare_base(base: Path) -> Path:
     return out
 
 
+HELDOUT = {"domain": "math", "levels": [1, 2, 3, 4], "per_level": 50}
+
+
+def _problems(base: Path, spec, suite: str, train_per_level: int) -> dict:
+    from darl import demo
+
+    result = demo._problems(base, spec, suite)
+    if train_per_level:
+        from darl.comparison.heldout import fresh_heldout, fresh_train_pool
+        from darl.data.io import read_problems, write_problems
+
+        heldout = fresh_heldout(**HELDOUT).problems
+        pool = fresh_train_pool("math", per_level=train_per_level, heldout=heldout)
+        problems = read_problems(base / "problems.parquet") + pool.problems
+        write_problems(problems, base / "problems.parquet")
+        print(f"train pool: suite split + {len(pool.problems)} fresh math problems {pool.per_level}")
+        result = {"problems": len(problems), "fresh": pool.per_level, "paths": result["paths"]}
+    return result
+
+
 def write_spec(path: Path, levels: Path, scores: Path, arms: list[str], seeds: list[int], budget: int) -> None:
     spec = {
         "name": "embedded_claims", "levels": str(levels), "scores": [str(scores)], "seeds": seeds,
         "budget": {"rollouts": budget},
-        "heldout": {"embedded": {"domain": "math", "levels": [1, 2, 3, 4], "per_level": 50}},
+        "heldout": {"embedded": HELDOUT},
         "eval": {"samples": 4, "ks": [1, 2, 4], "max_new_tokens": 96, "curve_every_steps": 0,
                  "backend": "transformers"},
         "baseline": "random",
@@ -255,13 +277,15 @@ def main() -> None:
     parser.add_argument("--arms", default=",".join(ARMS))
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--budget", type=int, default=4096)
+    parser.add_argument("--train-per-level", type=int, default=0,
+                        help="add this many fresh math problems per generator level to the scored train pool")
     parser.add_argument("--write-only", action="store_true", help="only render docs/benchmarks.md from --out")
     parser.add_argument("--doc", type=Path, default=DOC)
     args = parser.parse_args()
     if not args.write_only:
         from darl.comparison import compare
 
-        levels = prepare_base(args.out / "base")
+        levels = prepare_base(args.out / "base", args.train_per_level)
         spec = args.out / "compare.yaml"
         write_spec(spec, levels, args.out / "base" / "scores.parquet", args.arms.split(","),
                    [int(s) for s in args.seeds.split(",")], args.budget)

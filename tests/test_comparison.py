@@ -126,6 +126,17 @@ def test_heldout_set_is_disjoint_from_every_training_prompt():
     assert held.problems == fresh_heldout("math", (1, 3), 40, exclude=seen).problems  # deterministic
 
 
+def test_a_fresh_train_pool_shares_no_prompt_with_the_heldout_set_or_any_role():
+    from darl.comparison.heldout import fresh_heldout, fresh_train_pool, seen_prompts
+
+    held = fresh_heldout("math", (2, 3), 30).problems
+    pool = fresh_train_pool("math", (2, 3), 30, heldout=held)
+    assert pool.per_level == {2: 30, 3: 30}
+    prompts = {p.prompt for p in pool.problems}
+    assert len(prompts) == 60 and not prompts & {p.prompt for p in held} and not prompts & seen_prompts("default")
+    assert all(p.id.startswith("train-x-math-") for p in pool.problems)
+
+
 @pytest.fixture(scope="module")
 def tiny_levels(tmp_path_factory, embedded_family):
     """Suite train problems with stand-in levels (generator level 1 -> level 2, 2 -> level 3), no scoring needed."""

@@ -22,6 +22,7 @@ from typing import Sequence
 from darl.records import Domain, Problem
 
 SEED_BASE = 3_000_000
+TRAIN_SEED_BASE = 5_000_000  # fresh_train_pool's seeds: never the held-out set's
 MAX_MISSES = 20_000
 
 
@@ -51,20 +52,39 @@ def fresh_heldout(domain: Domain = "math", levels: Sequence[int] = (1, 2, 3, 4),
     """Up to `per_level` unseen problems of each generator level: the suite's held-out problems first, then fresh
     ones. Deterministic for its arguments."""
     from darl.embedded.family import preset_config
-    from darl.embedded.suite import embedded_suite, make_problem
+    from darl.embedded.suite import embedded_suite
 
     exclude = seen_prompts(preset) if exclude is None else exclude
     suite = preset_config(preset).suite
+    first = [p for p in embedded_suite(suite, "heldout", domains=(domain,))]
+    return _fresh(domain, levels, per_level, exclude, first, SEED_BASE, "heldout-x")
+
+
+def fresh_train_pool(domain: Domain = "math", levels: Sequence[int] = (1, 2, 3, 4, 5, 6), per_level: int = 200,
+                     preset: str = "default", heldout: Sequence[Problem] = ()) -> HeldoutSet:
+    """Up to `per_level` more training problems of each generator level, for a larger RL pool than the suite's train
+    split (80 math problems a level, fixed by the family build): fresh prompts that no role saw in its warm start,
+    in no suite split, and not among `heldout` (pass the held-out set the runs will be evaluated on). Deterministic
+    for its arguments; seeds from TRAIN_SEED_BASE, so never the held-out set's seeds."""
+    exclude = seen_prompts(preset) | {p.prompt for p in heldout}
+    return _fresh(domain, levels, per_level, exclude, [], TRAIN_SEED_BASE, "train-x")
+
+
+def _fresh(domain: Domain, levels: Sequence[int], per_level: int, exclude: set[str], first: list[Problem],
+           seed_base: int, id_prefix: str) -> HeldoutSet:
+    """Per level: the `first` problems of that level not in `exclude`, then fresh generator problems from
+    `seed_base + 100_000 * level` on, skipping any prompt in `exclude` or already taken."""
+    from darl.embedded.suite import make_problem
+
     taken: set[str] = set()
     problems: list[Problem] = []
     counts: dict[int, int] = {}
-    base = [p for p in embedded_suite(suite, "heldout", domains=(domain,))]
     for level in levels:
-        chosen = [p for p in base if p.metadata["level"] == level and p.prompt not in exclude][:per_level]
+        chosen = [p for p in first if p.metadata["level"] == level and p.prompt not in exclude][:per_level]
         taken.update(p.prompt for p in chosen)
-        seed, misses = SEED_BASE + 100_000 * level, 0
+        seed, misses = seed_base + 100_000 * level, 0
         while len(chosen) < per_level and misses < MAX_MISSES:
-            problem, _ = make_problem(domain, level, seed, f"heldout-x-{domain}-L{level}-{seed - SEED_BASE}",
+            problem, _ = make_problem(domain, level, seed, f"{id_prefix}-{domain}-L{level}-{seed - seed_base}",
                                       source=f"darl-embedded-{domain}")
             seed += 1
             if problem.prompt in exclude or problem.prompt in taken:
