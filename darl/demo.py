@@ -159,8 +159,12 @@ def _spread(problems: list, count: int) -> list:
     return [problems[int(i * step)] for i in range(count)]
 
 
-POLICY_NAME = "policy@T1.0"
-POLICY_TEMPERATURE = 1.0  # the recipe's rollout temperature: the policy's pass rate here is its initial reward
+def policy_scoring(preset: DemoPreset, policy: str) -> tuple[str, float, float]:
+    """The name, temperature and top_p the policy is scored under: the demo recipe's first-stage rollout sampling
+    (read from the recipe, not copied), so its pass rate on each level is the initial reward of that level.
+    The name says the temperature (`policy@T1.0`), so the levels report can tell it from the proxies."""
+    first = demo_recipe(preset, policy).stage_settings(0)
+    return f"policy@T{first.temperature}", first.temperature, first.top_p
 
 
 def _score(out: Path, preset: DemoPreset, family: dict[str, str], say: Say) -> dict[str, Any]:
@@ -170,12 +174,13 @@ def _score(out: Path, preset: DemoPreset, family: dict[str, str], say: Say) -> d
     from darl.scoring import ModelSpec, ScoreJob, merge_shards, run_shard
 
     models = tuple(ModelSpec(name=role, path=path, batch_size=64) for role, path in family.items())
+    policy, temperature, top_p = policy_scoring(preset, family["small"])
     jobs = {
         "scores": ScoreJob(problems_path=str(out / "problems.parquet"), models=models, k=preset.score_k,
                            max_new_tokens=preset.score_max_tokens, batch_problems=16),
         "scores-policy": ScoreJob(problems_path=str(out / "problems.parquet"),
-                                  models=(ModelSpec(name=POLICY_NAME, path=family["small"], batch_size=64),),
-                                  k=preset.score_k, temperature=POLICY_TEMPERATURE, top_p=1.0,
+                                  models=(ModelSpec(name=policy, path=family["small"], batch_size=64),),
+                                  k=preset.score_k, temperature=temperature, top_p=top_p,
                                   max_new_tokens=preset.score_max_tokens, batch_problems=16),
     }
     paths = []
@@ -183,10 +188,10 @@ def _score(out: Path, preset: DemoPreset, family: dict[str, str], say: Say) -> d
         progress = _Counter(say, name, every_s=20)
         run_shard(job, out / name, on_start=progress.start, on_progress=lambda e, p=progress: p.add(e.units))
         paths.append(str(merge_shards(out / name, out / f"{name}.parquet")))
-    return {"paths": paths, "models": [*family, POLICY_NAME]}
+    return {"paths": paths, "models": [*family, policy]}
 
 
-def _levels(out: Path) -> dict[str, Any]:
+def _levels(out: Path, policy: str) -> dict[str, Any]:
     """The paper's level rules (darl.levels defaults: roles small/medium/large/filter are the scored models of those
     names), the levels file training reads and the calibration report, which also shows the policy's pass rate at
     its training temperature on each level (levels.yaml names it)."""
@@ -194,7 +199,7 @@ def _levels(out: Path) -> dict[str, Any]:
 
     config = out / "levels.yaml"
     config.write_text(f"# darl demo: the paper's rules, plus the policy scored at its training temperature\n"
-                      f"policy: {POLICY_NAME}\n")
+                      f"policy: {policy}\n")
     _, _, paths = make_levels([out / "scores.parquet", out / "scores-policy.parquet"], out / "levels.parquet",
                               config_path=config, problems_path=out / "problems.parquet")
     return {"paths": [str(p) for p in paths.values() if Path(p).exists()]}
@@ -259,10 +264,10 @@ def eval_benchmarks(preset: DemoPreset, suite: str) -> dict[str, list]:
 def _evaluate(out: Path, preset: DemoPreset, suite: str, label: str, model: str, role: str | None,
               say: Say) -> dict[str, Any]:
     from darl.evaluation.evaluate import EvalSettings, evaluate
-    from darl.generation.transformers_backend import TransformersGenerator
+    from darl.generation.models import open_generator
 
     settings = EvalSettings(samples=preset.eval_samples, max_new_tokens=preset.eval_max_tokens, batch_problems=16)
-    generator = TransformersGenerator(model, batch_size=64, name=model)
+    generator = open_generator(model, "transformers", batch_size=64)
     progress = _Counter(say, f"eval {label}", every_s=20)
     started: set[str] = set()
 
@@ -335,7 +340,7 @@ def run_demo(out_dir: str | Path = "demo-run", preset: str = "default", say: Say
         torch.set_num_threads(torch_threads)
     pipe.step("problems", 2, total, lambda: _problems(out, spec, suite))
     pipe.step("score", 3, total, lambda: _score(out, spec, family, say))
-    pipe.step("levels", 4, total, lambda: _levels(out))
+    pipe.step("levels", 4, total, lambda: _levels(out, policy_scoring(spec, family["small"])[0]))
     trained = pipe.step("train", 5, total, lambda: _train(out, spec, family))
     before = pipe.step("eval-before", 6, total,
                        lambda: _evaluate(out, spec, suite, "before", family["small"], "baseline", say))

@@ -35,14 +35,17 @@ def yaml_line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def read_yaml_mapping(text: str, path: str | Path, shape: str) -> dict[str, Any]:
-    """The YAML text as a mapping; a syntax error names its line, anything but a mapping says what `shape` is."""
+def read_yaml_mapping(text: str, path: str | Path, shape: str, empty_ok: bool = False) -> dict[str, Any]:
+    """The YAML text as a mapping; a syntax error names its line, anything but a mapping says what `shape` is.
+    `empty_ok`: an empty file (or one of comments only) is an empty mapping, all defaults."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"not valid YAML ({getattr(exc, 'problem', exc)})", path=path,
                          line=None if mark is None else mark.line + 1) from None
+    if data is None and empty_ok:
+        return {}
     if not isinstance(data, dict):
         raise InputError(f"expected {shape}", path=path)
     return data

@@ -53,7 +53,7 @@ def test_loader_gives_the_real_model_and_a_trainable_copy_with_the_same_logits()
     import torch
 
     from darl.generation.loading import gguf_checkpoint, load_model_and_tokenizer, model_revision
-    from darl.training.stages import resolve_model_path
+    from darl.generation.models import trainable_model
 
     model, tokenizer = load_model_and_tokenizer(GGUF, device="cpu")
     assert type(model).__name__ == "LlamaForCausalLM"
@@ -68,7 +68,7 @@ def test_loader_gives_the_real_model_and_a_trainable_copy_with_the_same_logits()
     out = model.generate(**ids, max_new_tokens=8, do_sample=False)
     assert "5" in tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
 
-    folder = Path(resolve_model_path(str(GGUF)))  # what `darl train --model x.gguf` trains
+    folder = Path(trainable_model(str(GGUF)))  # what `darl train --model x.gguf` trains
     assert folder == gguf_checkpoint(GGUF) and (folder / "config.json").is_file()
     from transformers import AutoModelForCausalLM
 
@@ -117,7 +117,7 @@ def test_one_grpo_step_on_the_real_model(problems: Path, tmp_path: Path) -> None
     import torch
     from safetensors.torch import load_file
 
-    from darl.training.stages import resolve_model_path
+    from darl.generation.models import trainable_model
 
     rows = [{**row, "levels": [2]} for row in pq.read_table(problems).to_pylist()]
     levels = tmp_path / "levels.parquet"
@@ -136,7 +136,7 @@ def test_one_grpo_step_on_the_real_model(problems: Path, tmp_path: Path) -> None
     steps = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     trained = [s for s in steps if "train/reward" in s]
     assert [s["train/global_step"] for s in trained] == [1]
-    start = load_file(Path(resolve_model_path(str(GGUF))) / "model.safetensors")
+    start = load_file(Path(trainable_model(str(GGUF))) / "model.safetensors")
     final = load_file(run / "final" / "model.safetensors")
     assert start.keys() == final.keys()
     assert any(not torch.equal(start[k], final[k]) for k in start)

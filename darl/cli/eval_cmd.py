@@ -17,7 +17,7 @@ from darl.cli.main import app
 from darl.cli.options import Backend, Dtype, alias, choices, value
 from darl.verifiers.plain_math_verify import GRADERS
 from darl.errors import InputError
-from darl.generation.base import PAPER_MAX_NEW_TOKENS
+from darl.defaults import PAPER_MAX_NEW_TOKENS, PAPER_TEMPERATURE, PAPER_TOP_P
 from darl.generation.vllm_backend import engine_args_from_options, engine_kwargs
 
 _BENCHMARK_NAMES = ", ".join(BENCHMARKS)
@@ -26,7 +26,8 @@ Grader = choices("Grader", GRADERS)
 
 @app.command("eval")
 def eval_command(
-    model: str = typer.Argument(..., help="Model folder, .gguf file or Hugging Face Hub id."),
+    model: str = typer.Argument(..., help="Model folder, .gguf file, Hugging Face Hub id "
+                                "or embedded:<role> (e.g. embedded:small, the embedded family's policy)."),
     benchmark: list[str] = typer.Option(..., "--benchmark", "-b", help=f"Benchmark: {_BENCHMARK_NAMES}, an "
                                         "embedded suite, or a problems file; repeat for several."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder (eval.json, samples.jsonl). "
@@ -38,8 +39,8 @@ def eval_command(
                                                  f"(default {PAPER_MAX_NEW_TOKENS}, the paper's 32k)."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", hidden=True, help="Old spelling of "
                                              "--max-new-tokens."),
-    temperature: float = typer.Option(0.6, help="Sampling temperature (paper: 0.6)."),
-    top_p: float = typer.Option(0.95, "--top-p", help="Nucleus sampling (paper: 0.95)."),
+    temperature: float = typer.Option(PAPER_TEMPERATURE, help=f"Sampling temperature (paper: {PAPER_TEMPERATURE})."),
+    top_p: float = typer.Option(PAPER_TOP_P, "--top-p", help=f"Nucleus sampling (paper: {PAPER_TOP_P})."),
     seed: int = typer.Option(0, help="Base seed of the sampling."),
     lcb_window: Optional[str] = typer.Option(None, "--lcb-window", help="LiveCodeBench contest dates START:END "
                                              "(default 2024-08-01:2025-01-31)."),
@@ -75,7 +76,7 @@ def eval_command(
                                                    "repeatable."),
 ) -> None:
     """Evaluate MODEL: n samples per problem, Pass@1 = mean correctness with its standard error, unbiased pass@k."""
-    from darl.evaluation.backend import open_generator
+    from darl.generation.models import open_generator
     from darl.evaluation.compare import compare_evals, read_eval
     from darl.evaluation.evaluate import EvalSettings, evaluate
     from darl.evaluation.sources import parse_window, resolve_benchmark

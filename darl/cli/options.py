@@ -48,9 +48,9 @@ def alias(new: Any, old: Any, new_flag: str, old_flag: str, *, required: bool = 
 
 def resolve_backend(name: str) -> str:
     """'auto' as the back end that will run: vLLM where it is installed and a CUDA GPU is present, else
-    transformers (darl.evaluation.backend.vllm_usable); 'transformers' and 'vllm' as they are."""
+    transformers (darl.generation.models.vllm_usable); 'transformers' and 'vllm' as they are."""
     if name != "auto":
         return name
-    from darl.evaluation.backend import vllm_usable
+    from darl.generation.models import vllm_usable
 
     return "vllm" if vllm_usable() else "transformers"

@@ -15,7 +15,7 @@ from rich.text import Text
 from darl.cli.main import app
 from darl.cli.options import Backend, Dtype, alias, resolve_backend, value
 from darl.errors import InputError
-from darl.generation.base import PAPER_MAX_NEW_TOKENS
+from darl.defaults import PAPER_MAX_NEW_TOKENS, PAPER_TEMPERATURE, PAPER_TOP_P
 from darl.generation.vllm_backend import engine_args_from_options, engine_kwargs
 
 
@@ -33,14 +33,15 @@ class _SamplesRate(ProgressColumn):
 def score_command(
     problems: Path = typer.Argument(..., help="Problems Parquet file (from `darl data`)."),
     model: List[str] = typer.Option(..., "--model", "-m", help="Proxy model as NAME=PATH or PATH (repeatable): a "
-                                    "folder, a .gguf file or a Hugging Face Hub id. NAME is what a levels config "
-                                    "refers to."),
+                                    "folder, a .gguf file, a Hugging Face Hub id or an embedded:<role> name (e.g. "
+                                    "embedded:small). NAME is what a levels config refers to."),
     output: Path = typer.Option(..., "-o", "--output", help="Output folder (shard folders, scores.parquet)."),
     samples: Optional[int] = typer.Option(None, "-n", "--samples", min=1, help="K: samples per problem and model "
                                           "(default 4)."),
     k: Optional[int] = typer.Option(None, "-k", hidden=True, help="Old spelling of --samples."),
-    temperature: float = typer.Option(0.6, help="Sampling temperature (the paper's evaluation setting)."),
-    top_p: float = typer.Option(0.95, help="Nucleus sampling mass."),
+    temperature: float = typer.Option(PAPER_TEMPERATURE, help="Sampling temperature (the paper's evaluation "
+                                      "setting)."),
+    top_p: float = typer.Option(PAPER_TOP_P, help="Nucleus sampling mass."),
     max_new_tokens: int = typer.Option(PAPER_MAX_NEW_TOKENS, help="Token budget per response; longer ones count as "
                                        "truncated (and fail). Default: the paper's evaluation length, which R1-style "
                                        "models need; a model cut off often is named in a warning at the end."),

@@ -152,8 +152,8 @@ def curve_points(out: Path, plan: ArmPlan, every: int) -> list[CurvePoint]:
 def evaluate_model(spec: ComparisonSpec, problems: list[Problem], model: str, folder: Path, label: str,
                    say: Say) -> Path:
     """Evaluate `model` on the held-out set into `folder` (reused when complete); returns its eval.json."""
-    from darl.evaluation.backend import open_generator
     from darl.evaluation.evaluate import EvalSettings, evaluate
+    from darl.generation.models import open_generator
 
     path = folder / "eval.json"
     if path.exists() and json.loads(path.read_text()).get("complete"):
@@ -167,9 +167,9 @@ def evaluate_model(spec: ComparisonSpec, problems: list[Problem], model: str, fo
 
 
 def start_model(spec: ComparisonSpec, plan: ArmPlan) -> str:
-    from darl.training.stages import resolve_model_path
+    from darl.generation.models import trainable_model
 
-    return resolve_model_path(plan.recipe.model)
+    return trainable_model(plan.recipe.model)
 
 
 def evaluate_run(spec: ComparisonSpec, out: Path, plan: ArmPlan, problems: list[Problem], say: Say) -> None:

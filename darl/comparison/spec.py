@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from darl.defaults import PAPER_TEMPERATURE, PAPER_TOP_P
 from darl.errors import InputError
 from darl.yaml_input import read_yaml_mapping, validation_input_error
 
@@ -76,8 +77,10 @@ class HeldoutSettings(_Strict):
 class EvalSpec(_Strict):
     samples: int = Field(4, ge=1, description="Samples per held-out problem (Pass@1 = mean correctness over them).")
     ks: list[int] = Field(default_factory=lambda: [1, 4], description="k of pass@k (unbiased estimator); k <= samples.")
-    temperature: float = Field(0.6, gt=0, description="Sampling temperature (the paper's evaluation: 0.6).")
-    top_p: float = Field(0.95, gt=0, le=1, description="Nucleus sampling (the paper's evaluation: 0.95).")
+    temperature: float = Field(PAPER_TEMPERATURE, gt=0,
+                               description=f"Sampling temperature (the paper's evaluation: {PAPER_TEMPERATURE}).")
+    top_p: float = Field(PAPER_TOP_P, gt=0, le=1,
+                         description=f"Nucleus sampling (the paper's evaluation: {PAPER_TOP_P}).")
     max_new_tokens: int = Field(128, ge=1, description="Longest response.")
     curve_every_steps: int = Field(0, ge=0, description="Also evaluate checkpoints every this many global steps for "
                                    "the learning curves (0: only the start and each stage's end).")

@@ -12,20 +12,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from darl.defaults import ROLES, ROLLOUT_TEMPERATURE, ROLLOUT_TOP_P
 from darl.records import Problem
 
 MAX_NEW_TOKENS = 160
 
 
-def pass_rates(model_path, problems: Sequence[Problem], verifier, k: int = 8, temperature: float = 1.0,
-               max_new_tokens: int = MAX_NEW_TOKENS, seed: int = 0, batch_size: int = 64) -> list[float]:
+def pass_rates(model_path, problems: Sequence[Problem], verifier, k: int = 8,
+               temperature: float = ROLLOUT_TEMPERATURE, max_new_tokens: int = MAX_NEW_TOKENS, seed: int = 0,
+               batch_size: int = 64) -> list[float]:
     """For each problem, the share of `k` samples that pass (method.md section 3)."""
     from darl.generation.base import SamplingParams
-    from darl.generation.transformers_backend import TransformersGenerator
+    from darl.generation.models import open_generator
     from darl.prompting import chat_messages
 
-    generator = TransformersGenerator(str(model_path), batch_size=batch_size)
-    params = SamplingParams(n=k, temperature=temperature, top_p=1.0, max_new_tokens=max_new_tokens, seed=seed)
+    generator = open_generator(str(model_path), "transformers", batch_size=batch_size)
+    params = SamplingParams(n=k, temperature=temperature, top_p=ROLLOUT_TOP_P, max_new_tokens=max_new_tokens,
+                            seed=seed)
     completions = generator.generate([chat_messages(p) for p in problems], params)
     flat_problems = [p for p, samples in zip(problems, completions) for _ in samples]
     verdicts = verifier.verify_batch(flat_problems, [c.text for samples in completions for c in samples])
@@ -41,7 +44,7 @@ def level_counts(problems: Sequence[Problem], rates: Mapping[str, Sequence[float
     `rates` maps role -> pass rate per problem (aligned with `problems`); without a 'filter' role nothing is dropped.
     """
     from darl.levels.assign import assign_levels
-    from darl.levels.config import ROLES, build_config
+    from darl.levels.config import build_config
 
     roles = [role for role in ROLES if role in rates]
     config = build_config({"roles": {role: role for role in roles}, "seed": seed,
@@ -74,8 +77,8 @@ class DomainReport:
     mean_pass_by_level: dict[str, dict[int, float]]
 
 
-def family_report(family, problems: Sequence[Problem], k: int = 8, temperature: float = 1.0,
-                  max_new_tokens: int = MAX_NEW_TOKENS, roles: Sequence[str] = ("small", "medium", "large", "filter"),
+def family_report(family, problems: Sequence[Problem], k: int = 8, temperature: float = ROLLOUT_TEMPERATURE,
+                  max_new_tokens: int = MAX_NEW_TOKENS, roles: Sequence[str] = ROLES,
                   seed: int = 0) -> list[DomainReport]:
     """Score every role on `problems` and summarise per domain (see `DomainReport`)."""
     from darl.verifiers import Verifier
@@ -121,7 +124,7 @@ def main() -> None:
     parser.add_argument("--preset", default="default")
     parser.add_argument("--split", default="heldout", choices=["train", "heldout"])
     parser.add_argument("--k", type=int, default=8)
-    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--temperature", type=float, default=ROLLOUT_TEMPERATURE)
     parser.add_argument("--cache-dir", default=None)
     args = parser.parse_args()
     family = bootstrap(args.preset, cache_dir=args.cache_dir)

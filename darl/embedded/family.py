@@ -20,7 +20,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
-ROLES = ("small", "medium", "large", "filter")
+from darl.defaults import ROLES
+
 STANDS_FOR = {
     "small": "DeepSeek-R1-Distill-Qwen-1.5B (the policy)",
     "medium": "DeepSeek-R1-Distill-Qwen-7B",

@@ -38,7 +38,8 @@ from darl.artifacts.evaluations import (EVAL_FILE, EVAL_FORMAT, SAMPLES_FILE, ap
                                         load_samples, read_eval_to_resume, write_eval)
 from darl.errors import InputError
 from darl.evaluation.passk import mean_correctness, mean_pass_at_k
-from darl.generation.base import PAPER_MAX_NEW_TOKENS, Completion, Generator, SamplingParams
+from darl.defaults import PAPER_MAX_NEW_TOKENS, PAPER_TEMPERATURE, PAPER_TOP_P
+from darl.generation.base import Completion, Generator, SamplingParams
 from darl.prompting import chat_messages, generator_opens_thinking
 from darl.records import Problem, Verdict
 
@@ -59,8 +60,8 @@ class EvalSettings:
     `ks` are the k of pass@k; None means 1, 2, 4, ... up to n, and n. `batch_problems` problems go to the generator
     per call (each with n samples); smaller batches lose less work to a crash, larger ones keep a GPU busier."""
 
-    temperature: float = 0.6
-    top_p: float = 0.95
+    temperature: float = PAPER_TEMPERATURE
+    top_p: float = PAPER_TOP_P
     max_new_tokens: int = PAPER_MAX_NEW_TOKENS
     samples: int | None = None
     ks: tuple[int, ...] | None = None

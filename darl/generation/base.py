@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, Sequence, runtime_checkable
 
-Messages = Sequence[dict[str, str]]
+from darl.defaults import PAPER_MAX_NEW_TOKENS, PAPER_TEMPERATURE, PAPER_TOP_P
 
-# The paper evaluates with responses of up to 32k tokens; R1-style models think for thousands of tokens, so a smaller
-# budget cuts most of their responses off (a cut response counts as a failure). The one default of `darl score` and
-# `darl eval`; the embedded default and the demo pass their own, smaller budgets.
-PAPER_MAX_NEW_TOKENS = 32768
+Messages = Sequence[dict[str, str]]
+__all__ = ["PAPER_MAX_NEW_TOKENS", "Completion", "Generator", "Messages", "SamplingParams"]  # the paper's length,
+# defined in darl.defaults, stays importable from here
 
 
 @dataclass(frozen=True)
@@ -26,8 +25,8 @@ class SamplingParams:
     share the call (scoring seeds each problem from its id this way, so batching changes nothing)."""
 
     n: int = 1
-    temperature: float = 0.6
-    top_p: float = 0.95
+    temperature: float = PAPER_TEMPERATURE
+    top_p: float = PAPER_TOP_P
     max_new_tokens: int = 1024
     seed: int | None = None
     seeds: tuple[int, ...] | None = None

@@ -99,9 +99,15 @@ def load_model_and_tokenizer(
     dtype: str | torch.dtype | None = None,
     revision: str | None = None,
     trust_remote_code: bool = False,
+    padding_side: str | None = "left",
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Load model (eval mode, on `device`) and tokenizer (left padding, a pad token) from a folder, a Hub id or
-    a GGUF file. Errors a user can fix come back as InputError naming the model."""
+    """Load model (eval mode, on `device`) and tokenizer (`padding_side`, a pad token: `prepare_tokenizer`) from a
+    folder, a Hub id or a GGUF file. Errors a user can fix come back as InputError naming the model.
+
+    Generation wants left padding; training passes `padding_side=None` (keep the checkpoint's own: TRL pads each
+    batch explicitly, and a checkpoint's saved tokenizer stays as it was) and `device="cpu", dtype="float32"`
+    (fp32 master weights whatever the checkpoint's dtype: AdamW steps of lr 1e-6 vanish in bf16; the trainer
+    moves the model to its device)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     kind = check_model_source(name_or_path, gguf_file)
@@ -127,14 +133,29 @@ def load_model_and_tokenizer(
                          hint="check the name; without network access only local folders and files load") from None
     model.to(device)
     model.eval()
-    prepare_tokenizer(tokenizer)
+    prepare_tokenizer(tokenizer, padding_side)
     return model, tokenizer
 
 
-def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
-    """Left padding (generation appends on the right) and a pad token (many chat models have none; the EOS token
-    is the usual stand-in, and the attention mask keeps it from being read)."""
-    tokenizer.padding_side = "left"
+def load_tokenizer(name_or_path: str | Path, *, padding_side: str | None = "left") -> PreTrainedTokenizerBase:
+    """The tokenizer alone, prepared as `load_model_and_tokenizer` prepares it (for a LoRA adapter checkpoint,
+    whose model training merges itself)."""
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(name_or_path))
+    except OSError as exc:
+        raise InputError(f"could not load the tokenizer: {str(exc).splitlines()[0]}", path=str(name_or_path),
+                         hint="check the name; without network access only local folders and files load") from None
+    return prepare_tokenizer(tokenizer, padding_side)
+
+
+def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase, padding_side: str | None = "left") -> PreTrainedTokenizerBase:
+    """The one pad-token rule of darl: a tokenizer without a pad token gets its EOS token (many chat models have
+    none; the attention mask keeps it from being read). And `padding_side` ("left" for generation, which appends on
+    the right; None keeps the tokenizer's own)."""
+    if padding_side is not None:
+        tokenizer.padding_side = padding_side
     if tokenizer.pad_token_id is None:
         if tokenizer.eos_token is None:
             raise InputError("tokenizer has neither a pad nor an EOS token",

@@ -26,13 +26,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, Mapping
 
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, ValidationError,
+                      field_validator, model_validator)
+
+from darl.defaults import ROLES
 from darl.errors import InputError
 from darl.levels.expr import Condition, compile_condition
 from darl.records import DOMAINS
+from darl.yaml_input import read_yaml_mapping, validation_input_error
 
-ROLES = ("small", "medium", "large", "filter")
 PAPER_LEVEL2 = ("(small <= never and medium >= always) or (small <= never and never < medium < always) "
                 "or (never < small < always and never < medium < always)")
 
@@ -85,23 +89,80 @@ class LevelsConfig:
         }
 
 
-_TOP_KEYS = {"roles", "policy", "seed", "constants", "level3_keep_share", "drop", "levels"}
+_PAPER_LEVEL3_SHARE = {"math": 0.5, "code": 0.1}
 
 
-def _shares(value: Any, where: str) -> dict[str, float]:
+def _shares(value: Any) -> dict[str, float]:
+    """A keep share: one number for every domain, or a mapping domain -> share, each in [0, 1]."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = {d: float(value) for d in DOMAINS}
     if not isinstance(value, dict):
-        raise InputError(f"{where}: expected a number or a mapping domain -> share", hint="e.g. {math: 0.5, code: 0.1}")
+        raise ValueError("expected a number or a mapping domain -> share, e.g. {math: 0.5, code: 0.1}")
     unknown = set(value) - set(DOMAINS)
     if unknown:
-        raise InputError(f"{where}: unknown domain(s) {sorted(unknown)}; domains are {list(DOMAINS)}")
+        raise ValueError(f"unknown domain(s) {sorted(unknown)}; domains are {list(DOMAINS)}")
     out = {}
     for domain, share in value.items():
         if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
-            raise InputError(f"{where}.{domain}: share must be a number in [0, 1], got {share!r}")
+            raise ValueError(f"{domain}: share must be a number in [0, 1], got {share!r}")
         out[domain] = float(share)
     return out
+
+
+Share = Annotated[dict[str, float], BeforeValidator(_shares)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KeepSpec(_Strict):
+    when: str = Field(description="Condition of the problems a share of which the level also keeps.")
+    share: Share = Field(description="Share kept, per domain (or one number for every domain).")
+
+
+class LevelSpec(_Strict):
+    name: str | None = Field(None, description="Level name (default level<k>).")
+    when: str = Field(description="Condition a problem of this level meets.")
+    keep: KeepSpec | None = Field(None, description="Also keep a seeded share of the problems matching keep.when.")
+
+
+class LevelsFile(_Strict):
+    """The YAML file as written (module docstring); `build_config` compiles it into a `LevelsConfig`."""
+
+    roles: dict[str, str] | None = Field(None, description="Role -> model name in the scores file (default: each "
+                                         "role's model is named after the role).")
+    policy: str | None = Field(None, description="The model being trained, when it was scored too (report only).")
+    seed: StrictInt = Field(0, description="Seed of the Level-3 keep sampling.")
+    constants: dict[str, StrictInt | StrictFloat] = Field(
+        default_factory=dict, description="Thresholds the rules read, over never: 0.0 and always: 1.0.")
+    level3_keep_share: Share | None = Field(None, description="Share of the problems the large model solves that "
+                                            "the paper's Level 3 keeps (default {math: 0.5, code: 0.1}).")
+    drop: str | None = Field("filter <= never", description="Problems dropped from every level (null: none).")
+    levels: list[LevelSpec] | None = Field(None, min_length=1, description="Your own levels (default: the paper's).")
+
+    @field_validator("roles", mode="before")
+    @classmethod
+    def _roles_map(cls, value: Any) -> Any:
+        if value is not None and not (isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str)
+                                                                       for k, v in value.items())):
+            raise ValueError("roles must map role names to model names")
+        return value or None
+
+    @field_validator("drop", mode="before")
+    @classmethod
+    def _drop_text(cls, value: Any) -> Any:
+        return None if value is None else str(value)
+
+    @model_validator(mode="after")
+    def _share_or_levels(self) -> LevelsFile:
+        if self.levels is not None and self.level3_keep_share is not None:
+            raise ValueError("level3_keep_share applies to the paper's levels; with your own 'levels' give each "
+                             "level its keep.share")
+        names = [level.name or f"level{i + 1}" for i, level in enumerate(self.levels or ())]
+        if len(set(names)) != len(names):
+            raise ValueError(f"level names repeat: {names}")
+        return self
 
 
 def paper_levels(level3_share: Mapping[str, float], where: str) -> tuple[LevelRule, ...]:
@@ -113,63 +174,33 @@ def paper_levels(level3_share: Mapping[str, float], where: str) -> tuple[LevelRu
     )
 
 
-def build_config(data: Mapping[str, Any] | None = None, *, source: str = "config") -> LevelsConfig:
-    """A LevelsConfig from a parsed YAML mapping (None: the paper's defaults). Unknown keys are errors."""
-    data = dict(data or {})
-    unknown = set(data) - _TOP_KEYS
-    if unknown:
-        raise InputError(f"unknown key(s) {sorted(unknown)}", path=source, hint=f"known keys: {sorted(_TOP_KEYS)}")
-    roles = data.get("roles") or {r: r for r in ROLES}
-    if not isinstance(roles, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in roles.items()):
-        raise InputError("roles must map role names to model names", path=source, field="roles")
-    constants = {"never": 0.0, "always": 1.0, **(data.get("constants") or {})}
-    for name, value in constants.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InputError(f"constant {name!r} must be a number, got {value!r}", path=source, field="constants")
-    share = _shares(data.get("level3_keep_share", {"math": 0.5, "code": 0.1}), f"{source}: level3_keep_share")
-    share = {"math": 0.5, "code": 0.1} | share
-    if "levels" in data and data["levels"] is not None:
-        if "level3_keep_share" in data:
-            raise InputError("level3_keep_share applies to the paper's levels; with your own 'levels' give each "
-                             "level its keep.share", path=source, field="level3_keep_share")
-        levels = _custom_levels(data["levels"], source)
+def build_config(data: Mapping[str, Any] | None = None, *, source: str = "config", text: str | None = None
+                 ) -> LevelsConfig:
+    """A LevelsConfig from a parsed YAML mapping (None: the paper's defaults), validated by `LevelsFile` like a
+    recipe: unknown keys and bad values are errors naming the field (and its YAML line when `text` is given)."""
+    try:
+        spec = LevelsFile.model_validate(dict(data or {}))
+    except ValidationError as exc:
+        raise validation_input_error(exc, text or "", source, "unknown key (not a levels config field; known keys: "
+                                     f"{sorted(LevelsFile.model_fields)})") from None
+    roles = spec.roles or {r: r for r in ROLES}
+    constants = {"never": 0.0, "always": 1.0, **spec.constants}
+    if spec.levels is not None:
+        levels = _custom_levels(spec.levels, source)
     else:
-        levels = paper_levels(share, source)
-    drop_text = data.get("drop", "filter <= never")
-    drop = None if drop_text is None else compile_condition(str(drop_text), f"{source}: drop")
-    seed = data.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise InputError(f"seed must be an integer, got {seed!r}", path=source, field="seed")
-    policy = data.get("policy")
-    if policy is not None and not isinstance(policy, str):
-        raise InputError("policy must be a model name", path=source, field="policy")
-    return LevelsConfig(roles=roles, levels=levels, drop=drop, constants=constants, policy=policy, seed=seed,
-                        source=source)
+        levels = paper_levels(_PAPER_LEVEL3_SHARE | (spec.level3_keep_share or {}), source)
+    drop = None if spec.drop is None else compile_condition(spec.drop, f"{source}: drop")
+    return LevelsConfig(roles=roles, levels=levels, drop=drop, constants=constants, policy=spec.policy,
+                        seed=spec.seed, source=source)
 
 
-def _custom_levels(value: Any, source: str) -> tuple[LevelRule, ...]:
-    if not isinstance(value, list) or not value:
-        raise InputError("levels must be a non-empty list", path=source, field="levels")
+def _custom_levels(specs: list[LevelSpec], source: str) -> tuple[LevelRule, ...]:
     rules = []
-    for i, item in enumerate(value):
+    for i, item in enumerate(specs):
         where = f"{source}: levels[{i}]"
-        if not isinstance(item, dict):
-            raise InputError(f"{where}: expected a mapping with 'name' and 'when'")
-        unknown = set(item) - {"name", "when", "keep"}
-        if unknown or "when" not in item:
-            raise InputError(f"{where}: needs 'when' (and optionally 'name', 'keep'); unknown {sorted(unknown)}")
-        keep = None
-        if item.get("keep") is not None:
-            k = item["keep"]
-            if not isinstance(k, dict) or set(k) - {"when", "share"} or "when" not in k or "share" not in k:
-                raise InputError(f"{where}.keep: needs exactly 'when' and 'share'")
-            keep = KeepShare(compile_condition(str(k["when"]), f"{where}.keep.when"),
-                             _shares(k["share"], f"{where}.keep.share"))
-        rules.append(LevelRule(str(item.get("name", f"level{i + 1}")),
-                               compile_condition(str(item["when"]), f"{where}.when"), keep))
-    names = [r.name for r in rules]
-    if len(set(names)) != len(names):
-        raise InputError(f"level names repeat: {names}", path=source, field="levels")
+        keep = None if item.keep is None else KeepShare(compile_condition(item.keep.when, f"{where}.keep.when"),
+                                                        dict(item.keep.share))
+        rules.append(LevelRule(item.name or f"level{i + 1}", compile_condition(item.when, f"{where}.when"), keep))
     return tuple(rules)
 
 
@@ -193,16 +224,11 @@ def resolve_config_path(name_or_path: str | Path) -> Path:
 
 
 def load_config(path: str | Path | None) -> LevelsConfig:
-    """Read a YAML config, given by path or by a packaged config's name (None: the paper's defaults)."""
+    """Read a YAML config, given by path or by a packaged config's name (None: the paper's defaults); errors name
+    the file, the YAML line and the field."""
     if path is None:
         return build_config(None, source="defaults (the paper)")
-    import yaml
-
     path = resolve_config_path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML ({exc})", path=path) from None
-    if data is not None and not isinstance(data, dict):
-        raise InputError("the config must be a mapping", path=path)
-    return build_config(data, source=str(path))
+    text = path.read_text()
+    data = read_yaml_mapping(text, path, "a levels config: a YAML mapping (see darl/levels/config.py)", empty_ok=True)
+    return build_config(data, source=str(path), text=text)

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from darl.errors import InputError
-from darl.generation.base import PAPER_MAX_NEW_TOKENS, SamplingParams
+from darl.defaults import PAPER_MAX_NEW_TOKENS, PAPER_TEMPERATURE, PAPER_TOP_P
+from darl.generation.base import SamplingParams
 
 Backend = Literal["transformers", "vllm"]
 
@@ -90,8 +91,8 @@ class ScoreJob:
     problems_path: str
     models: tuple[ModelSpec, ...]
     k: int = 4
-    temperature: float = 0.6
-    top_p: float = 0.95
+    temperature: float = PAPER_TEMPERATURE
+    top_p: float = PAPER_TOP_P
     max_new_tokens: int = PAPER_MAX_NEW_TOKENS
     seed: int = 0
     batch_problems: int = 8

@@ -71,14 +71,12 @@ class ShardResult:
 
 
 def default_generator_factory(spec: ModelSpec) -> Generator:
-    if spec.backend == "vllm":
-        from darl.generation.vllm_backend import VLLMGenerator
+    """The generator of one proxy model, through the one model opener (`darl.generation.models`): `spec.path` may
+    be a folder, a `.gguf` file, a Hub id or an `embedded:` name."""
+    from darl.generation.models import open_generator
 
-        return VLLMGenerator(spec.path, name=spec.name, dtype=spec.dtype or "auto", **spec.engine_args)
-    from darl.generation.transformers_backend import TransformersGenerator
-
-    return TransformersGenerator(spec.path, name=spec.name, device=spec.device, dtype=spec.dtype,
-                                 batch_size=spec.batch_size)
+    return open_generator(spec.path, spec.backend, name=spec.name, device=spec.device, dtype=spec.dtype,
+                          batch_size=spec.batch_size, engine_args=spec.engine_args)
 
 
 def load_shard_problems(job: ScoreJob) -> tuple[list[Problem], int]:
@@ -99,21 +97,24 @@ def load_shard_problems(job: ScoreJob) -> tuple[list[Problem], int]:
 
 
 def check_models(models: Sequence[ModelSpec]) -> None:
-    """Fail before any work on a model that cannot be found (local paths; Hub ids get their config fetched)."""
+    """Fail before any work on a model that cannot be found (local paths; Hub ids get their config fetched;
+    `embedded:` names are resolved, which builds the embedded family if it is not cached yet)."""
     from darl.generation.loading import check_model_source
+    from darl.generation.models import resolve_model
 
     for spec in models:
         if spec.backend not in ("transformers", "vllm"):
             raise InputError(f"unknown back end {spec.backend!r} for model {spec.name!r}", field="--backend")
         try:
-            kind = check_model_source(spec.path)
+            location = resolve_model(spec.path)
+            kind = check_model_source(location)
         except InputError as exc:
             raise InputError(f"model {spec.name!r}: {exc}") from None
         if kind == "hub":
             from transformers import AutoConfig
 
             try:
-                AutoConfig.from_pretrained(spec.path)
+                AutoConfig.from_pretrained(location)
             except OSError as exc:
                 raise InputError(f"model {spec.name!r}: not a local path and not loadable from the Hub "
                                  f"({str(exc).splitlines()[0]})", field="--model",

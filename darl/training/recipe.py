@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from darl.defaults import ROLLOUT_TEMPERATURE, ROLLOUT_TOP_P
 from darl.errors import InputError
 from darl.yaml_input import read_yaml_mapping, validation_input_error
 
@@ -48,8 +49,9 @@ class GRPOSettings(_Strict):
     loss_type: Literal["grpo", "dr_grpo", "dapo", "bnpo"] = Field(
         "dapo", description="TRL loss aggregation; 'dapo' is token-mean over the batch (verl's default token-mean).")
     scale_rewards: Literal["group", "batch", "none"] = Field("group", description="Advantage scaling (paper: group std).")
-    temperature: float = Field(1.0, gt=0, description="Rollout sampling temperature (paper/verl: 1.0).")
-    top_p: float = Field(1.0, gt=0, le=1, description="Rollout nucleus sampling.")
+    temperature: float = Field(ROLLOUT_TEMPERATURE, gt=0,
+                               description=f"Rollout sampling temperature (paper/verl: {ROLLOUT_TEMPERATURE}).")
+    top_p: float = Field(ROLLOUT_TOP_P, gt=0, le=1, description="Rollout nucleus sampling.")
     max_completion_length: int = Field(16384, ge=1, description="Max response tokens per rollout (paper: 16k then 24k).")
     max_prompt_length: int | None = Field(None, ge=1, description="Prompts longer than this are an error (None = no check).")
     mask_truncated_completions: bool = Field(

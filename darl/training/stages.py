@@ -87,47 +87,23 @@ def latest_checkpoint(directory: Path) -> Path | None:
     return None
 
 
-def resolve_model_path(name: str) -> str:
-    """`embedded:<role>` or `embedded:<preset>/<role>` names a policy of the embedded family (built and cached by
-    `darl bootstrap` on first use); a `.gguf` file is dequantized once into a cached Hugging Face folder
-    (`darl.generation.loading.gguf_checkpoint`: TRL's reference model, checkpoints and resume need a folder);
-    anything else is a local checkpoint directory or a hub id, passed on as it is."""
-    if name.endswith(".gguf"):
-        from darl.generation.loading import gguf_checkpoint
+def load_policy(name: str) -> tuple[Any, Any]:
+    """The policy to train and its tokenizer, through darl's one model loader (`darl.generation`): `name` is any
+    model name (`darl.generation.models`: folder, hub id, `.gguf` file, `embedded:` name), in fp32 on the CPU (the
+    trainer moves it), the tokenizer with darl's pad-token rule and its own padding side. A LoRA stage's checkpoint
+    is an adapter: training starts from its base with the adapter merged in."""
+    from darl.generation.loading import load_model_and_tokenizer, load_tokenizer
+    from darl.generation.models import trainable_model
 
-        return str(gguf_checkpoint(name))
-    if not name.startswith("embedded:"):
-        return name
-    spec = name.removeprefix("embedded:")
-    preset, _, role = spec.rpartition("/")
-    from darl.embedded.bootstrap import bootstrap
-
-    family = bootstrap(preset or "default")
+    path = trainable_model(name)
+    if not is_adapter(path):
+        return load_model_and_tokenizer(path, device="cpu", dtype="float32", padding_side=None)
+    tokenizer = load_tokenizer(path, padding_side=None)
     try:
-        return str(family.path(role))
-    except KeyError as exc:
-        raise InputError(str(exc.args[0]), field="model", hint="e.g. embedded:small or embedded:quick/small") from None
-
-
-def _load_model(path: str) -> tuple[Any, Any]:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    path = resolve_model_path(path)
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        # a LoRA stage's checkpoint is an adapter: start from its base with the adapter merged in
-        # fp32 master weights whatever the checkpoint's dtype: transformers' default "auto" would load an R1
-        # checkpoint in bf16, where AdamW steps of lr 1e-6 vanish; bf16 compute comes from `scale.bf16` (autocast,
-        # or DeepSpeed bf16 with fp32 master weights), as TRL itself loads a policy given by name.
-        model = (load_merged(path) if is_adapter(path)
-                 else AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32))
+        return load_merged(path), tokenizer
     except OSError as exc:
         raise InputError(f"cannot load the policy ({exc})", field="model",
                          hint="give a local Hugging Face checkpoint directory or a reachable hub id") from None
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return model, tokenizer
 
 
 def grpo_config(recipe: Recipe, index: int, output_dir: Path, world_size: int) -> Any:
@@ -201,7 +177,7 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
     data = stage_data(recipe, index, items, split, levels_path)
     world = process_state().num_processes
     config = grpo_config(recipe, index, sdir, world)
-    model, tokenizer = _load_model(model_path)
+    model, tokenizer = load_policy(model_path)
     if settings.max_prompt_length is not None:
         for row in data.rows:
             # return_dict=False: transformers 5 returns a BatchEncoding by default, whose len() is its 2 keys
@@ -305,7 +281,7 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
 
 def heldout_accuracy(model_path: str, problems: list, verifier: Verifier, max_new_tokens: int,
                      batch_size: int, system_prompt: str | None = None) -> ValidationResult:
-    model, tokenizer = _load_model(model_path)
+    model, tokenizer = load_policy(model_path)
     model.to(process_state().device)
     return distributed_greedy_accuracy(model, tokenizer, problems, verifier, max_new_tokens, batch_size,
                                        system_prompt)
