@@ -11,6 +11,7 @@ naming it and what to do, no traceback).
 from __future__ import annotations
 
 import enum
+import inspect
 import logging
 import warnings
 from typing import Optional
@@ -32,6 +33,14 @@ class _PipelineOrder(TyperGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = super().list_commands(ctx)
         return [n for n in PIPELINE_ORDER if n in names] + [n for n in names if n not in PIPELINE_ORDER]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
+        # `darl --help` lists each command's first docstring paragraph; typer's rich help keeps the docstring's line
+        # breaks there, which cut sentences mid-line, so the listing gets the paragraph as one line
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and command.short_help is None and command.help:
+            command.short_help = " ".join(inspect.cleandoc(command.help).split("\n\n")[0].split())
+        return command
 
 
 app = typer.Typer(
