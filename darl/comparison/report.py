@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from darl.atomic import atomic_write_text
+from darl.atomic import atomic_write_bytes, atomic_write_text
 from darl.report import page
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
@@ -171,7 +171,7 @@ def write(summary: dict[str, Any], out: str | Path) -> dict[str, Path]:
         fig.savefig(buffer, format="png", dpi=100)
         pngs[name] = buffer.getvalue()
         path = out / f"comparison-{name.replace('_', '-')}.png"
-        path.write_bytes(pngs[name])
+        atomic_write_bytes(path, pngs[name])
         paths[name] = path
     text = markdown(summary, {k: p.name for k, p in paths.items()})
     paths["json"] = out / "comparison.json"

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from darl.atomic import atomic_folder, atomic_write_text
 from darl.embedded.family import ROLES, STANDS_FOR, FamilyConfig, RoleSpec, preset_config
 from darl.records import Problem
 
@@ -77,22 +77,8 @@ def default_cache_dir() -> Path:
     return (Path(env) if env else Path.home() / ".cache" / "darl") / "embedded"
 
 
-def _atomic_dir(final: Path) -> Path:
-    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}-{time.monotonic_ns()}"
-    tmp.mkdir(parents=True)
-    return tmp
-
-
-def _publish(tmp: Path, final: Path) -> None:
-    if final.exists():  # a stale incomplete folder cannot exist (we only ever rename complete ones); be safe
-        shutil.rmtree(final)
-    os.replace(tmp, final)
-
-
 def _write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
 def _load_manifest(root: Path) -> EmbeddedFamily | None:
@@ -175,9 +161,8 @@ def _build_parts(cfg: FamilyConfig, root: Path, show_progress: bool) -> None:
         # The tokenizer sees the warm-start text and the suite prompts (never the suite's solutions).
         texts = [chat_text(p.prompt, s) for p, s in pairs]
         texts += [chat_text(p.prompt) for split in ("train", "heldout") for p, _ in suite_pairs(cfg.suite, split)]
-        tmp = _atomic_dir(tok_dir)
-        train_tokenizer(texts, cfg.vocab_size, tmp)
-        _publish(tmp, tok_dir)
+        with atomic_folder(tok_dir) as tmp:
+            train_tokenizer(texts, cfg.vocab_size, tmp)
     tokenizer = AutoTokenizer.from_pretrained(tok_dir)
     examples = encode_pairs(tokenizer, [(p.prompt, s) for p, s in pairs], cfg.max_len)
 
@@ -244,9 +229,8 @@ def _train_role(cfg: FamilyConfig, spec: RoleSpec, index: int, tokenizer, exampl
         "final_loss": round(sum(losses[-10:]) / len(losses[-10:]), 4),
         "init_from": spec.init_from,
     }
-    tmp = _atomic_dir(roles_dir / spec.role)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    (tmp / ROLE_INFO).write_text(json.dumps(record, indent=2))
-    _publish(tmp, roles_dir / spec.role)
+    with atomic_folder(roles_dir / spec.role) as tmp:  # only complete folders are ever renamed into place
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / ROLE_INFO).write_text(json.dumps(record, indent=2))
     return record

@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from darl.atomic import atomic_write_text
 from darl.levels.calibration import BINS, Calibration
 from darl.report import page
 
@@ -159,7 +160,7 @@ def write_report(cal: Calibration, config: dict, levels_path: Path) -> dict[str,
             md += ["", f"![{title}]({plots[plot].parent.name}/{plots[plot].name})"]
         md.append("")
     md_path = Path(f"{stem}.report.md")
-    md_path.write_text("\n".join(md))
+    atomic_write_text(md_path, "\n".join(md))
     parts = ["<h1>Levels calibration report</h1>", f"<p>{page.esc(intro)}</p>"]
     parts += [page.problem(f"WARNING: {page.esc(message)}") for message in cal.warnings]
     for title, header, rows, plot in sections:
@@ -167,7 +168,7 @@ def write_report(cal: Calibration, config: dict, levels_path: Path) -> dict[str,
         if plot in plots:
             parts.append(f"<p>{page.figure(plots[plot].read_bytes(), title)}</p>")
     html_path = Path(f"{stem}.report.html")
-    html_path.write_text(page.document("Levels calibration report", parts))
+    atomic_write_text(html_path, page.document("Levels calibration report", parts))
     summary_path = Path(f"{stem}.summary.json")
-    summary_path.write_text(json.dumps(cal.metrics, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(summary_path, json.dumps(cal.metrics, indent=2, sort_keys=True) + "\n")
     return {"md": md_path, "html": html_path, "summary": summary_path, **{f"plot_{k}": v for k, v in plots.items()}}

@@ -5,8 +5,9 @@ states, trainer state, darl's sampler state): the weights, the model config, the
 i.e. a plain Hugging Face model folder. Files are hard-linked where the file system allows (no copy of the weights;
 the link survives the checkpoint's later removal) and copied otherwise.
 
-Atomic: the folder is built beside the run as `.final.tmp` and renamed to `final` in one step, so `run/final` is
-either absent or complete; `darl_final.json` inside it says which checkpoint it came from.
+Atomic (`darl.atomic.atomic_folder`): the folder is built beside the run as `.final.PID.tmp` and renamed to
+`final` in one step, so `run/final` is either absent or complete; `darl_final.json` inside it says which
+checkpoint it came from.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import os
 import shutil
 from pathlib import Path
 from typing import Any
+
+from darl.atomic import atomic_folder
 
 FINAL_DIR = "final"
 PROVENANCE = "darl_final.json"
@@ -43,17 +46,11 @@ def publish_final(checkpoint: Path, run_dir: Path, provenance: dict[str, Any]) -
     marker = final / PROVENANCE
     if marker.is_file() and json.loads(marker.read_text()).get("checkpoint") == record["checkpoint"]:
         return final
-    tmp = run_dir / f".{FINAL_DIR}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    for source in sorted(checkpoint.iterdir()):
-        if source.is_file() and not _training_only(source):
-            _link_or_copy(source, tmp / source.name)
-    if not any(tmp.glob("*.safetensors")) and not any(tmp.glob("pytorch_model*.bin")):
-        shutil.rmtree(tmp)
-        raise RuntimeError(f"{checkpoint} holds no model weights to publish as {final}")
-    (tmp / PROVENANCE).write_text(json.dumps(record, indent=2))
-    if final.exists():  # from another checkpoint (a run dir reused by hand): replace it
-        shutil.rmtree(final)
-    os.replace(tmp, final)
+    with atomic_folder(final) as tmp:  # an existing final is from another checkpoint (a run dir reused by hand)
+        for source in sorted(checkpoint.iterdir()):
+            if source.is_file() and not _training_only(source):
+                _link_or_copy(source, tmp / source.name)
+        if not any(tmp.glob("*.safetensors")) and not any(tmp.glob("pytorch_model*.bin")):
+            raise RuntimeError(f"{checkpoint} holds no model weights to publish as {final}")
+        (tmp / PROVENANCE).write_text(json.dumps(record, indent=2))
     return final

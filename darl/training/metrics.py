@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 from transformers import TrainerCallback
 
+from darl.atomic import atomic_write_text
 from darl.jsonl import read_json_lines
 from darl.training.online_difficulty import zero_variance_groups
 
@@ -62,7 +63,7 @@ def truncate_jsonl(path: str | Path, keep: Any) -> None:
     path = Path(path)
     if path.exists():
         kept = [r for r in read_jsonl(path) if keep(r)]
-        path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in kept))
 
 
 class MetricsJsonlCallback(TrainerCallback):

@@ -26,6 +26,8 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from darl.atomic import atomic_write_text
+
 TENSORBOARD_DIR = "tensorboard"
 WANDB_RUN_FILE = "wandb.json"
 
@@ -101,7 +103,8 @@ def _wandb_sink(run_dir: Path, run_name: str, stage_index: int, step_offset: int
                 run_id = wandb_run_id(run_dir)
                 self._wandb.init(project=project or os.environ.get("WANDB_PROJECT", "darl"), name=run_name, id=run_id,
                                  resume="allow", dir=str(run_dir))
-                (run_dir / WANDB_RUN_FILE).write_text(json.dumps({"id": run_id, "project": self._wandb.run.project}))
+                atomic_write_text(run_dir / WANDB_RUN_FILE,
+                                  json.dumps({"id": run_id, "project": self._wandb.run.project}))
             super().setup(args, state, model, **kwargs)  # config, x-axis train/global_step, optional model watch
 
         def on_log(self, args, state, control, model=None, logs=None, **kwargs):  # noqa: ANN001

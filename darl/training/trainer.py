@@ -17,7 +17,6 @@ with `num_iterations = 1`, i.e. on-policy as in the paper), so "batch b" and "op
 from __future__ import annotations
 
 import json
-import os
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable
@@ -28,6 +27,7 @@ from accelerate.utils import gather_object
 from transformers import TrainerCallback
 from trl import GRPOTrainer
 
+from darl.atomic import atomic_write_text
 from darl.training.metrics import namespaced, stream_metrics
 from darl.training.online_difficulty import GroupOutcome, OnlineDifficulty
 from darl.training.rewards import DomainReward
@@ -160,9 +160,7 @@ class DarlGRPOTrainer(GRPOTrainer):
         super()._save_checkpoint(model, trial)
         if self.args.should_save:
             folder = Path(self._get_output_dir(trial=trial)) / f"checkpoint-{self.state.global_step}"
-            tmp = folder / (DARL_STATE + ".tmp")
-            tmp.write_text(json.dumps(self.darl_state()))
-            os.replace(tmp, folder / DARL_STATE)
+            atomic_write_text(folder / DARL_STATE, json.dumps(self.darl_state()))
 
     def load_darl_state(self, checkpoint: Path) -> None:
         state = json.loads((checkpoint / DARL_STATE).read_text())
