@@ -98,6 +98,17 @@ def load_benchmark(name: str, **filters: Any) -> list[Problem]:
     return problems
 
 
+def evaluation_sets(names: Sequence[str] | None = None) -> dict[str, list[Problem]]:
+    """The packaged evaluation sets `darl data` decontaminates against, by canonical name: `names` (aliases
+    allowed), or every one when None. LiveCodeBench over its whole date range (any of it may be evaluated)."""
+    sets = {}
+    for name in BENCHMARKS if names is None else names:
+        bench = get_benchmark(name)
+        sets[bench.name] = (load_benchmark(bench.name, start=None, end=None) if bench.name == "livecodebench"
+                            else load_benchmark(bench.name))
+    return sets
+
+
 def _as_set(value: str | Sequence[str] | None, field: str, allowed: set[str]) -> set[str] | None:
     if value is None:
         return None

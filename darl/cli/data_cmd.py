@@ -42,7 +42,7 @@ def data_command(
     from darl.data.build import BuildOptions, build_problems
     from darl.data.loaders import SourceSpec
 
-    from darl.benchmarks.registry import get_benchmark
+    from darl.benchmarks.registry import evaluation_sets, get_benchmark
     from darl.errors import InputError
 
     # everything checked before any source is loaded: the output path, the benchmarks, the FORMAT: prefixes
@@ -63,7 +63,8 @@ def data_command(
     console = Console(stderr=True, soft_wrap=True)  # paths stay on one line, for copying
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
-        outputs = build_problems(specs, output, options, progress=progress)
+        eval_sets = evaluation_sets(options.benchmarks) if options.decontaminate else None
+        outputs = build_problems(specs, output, options, progress=progress, eval_sets=eval_sets)
     report = outputs.report
     console.print(f"[bold]{report['result']['problems']}[/] problems -> {outputs.problems_path}")
     for source in report["sources"]:

@@ -2,7 +2,8 @@
 
     load every source (strict, or --skip-invalid: malformed rows counted and written to <out>.skipped.jsonl)
     -> exact and near-duplicate removal (darl.data.dedup), first occurrence kept
-    -> decontamination against every packaged evaluation set and any extra ones (darl.data.decontam)
+    -> decontamination against the evaluation sets the caller passes (`darl data`: every packaged one, loaded by
+       darl.benchmarks.evaluation_sets) and any extra files (darl.data.decontam)
     -> a warning for code problems whose only tests are the examples their prompt shows (a policy that prints
        the examples' outputs is rewarded in full there; darl.verifiers.code.jobs.prompt_example_tests)
     -> <out>.parquet, <out>.report.json (everything removed and why), <out>.report.md (the same, for people)
@@ -19,11 +20,12 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from darl.data.dedup import deduplicate
-from darl.data.decontam import all_benchmarks, decontaminate
+from darl.data.decontam import decontaminate
 from darl.artifacts.problems import write_problems
+from darl.atomic import atomic_replace, atomic_write_text
 from darl.data.loaders import LoadedSource, SourceSpec, load_source
 from darl.errors import InputError
 from darl.records import Problem
@@ -34,8 +36,8 @@ log = logging.getLogger("darl.data")
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """`benchmarks`: packaged evaluation sets to decontaminate against (None: all of them); `eval_files`: further
-    evaluation files in any supported format."""
+    """`benchmarks`: the names of the packaged evaluation sets the caller loaded into `build_problems`'s `eval_sets`
+    (None: all of them; recorded in the report); `eval_files`: further evaluation files in any supported format."""
 
     skip_invalid: bool = False
     dedup: bool = True
@@ -63,17 +65,8 @@ def output_paths(output: Path) -> tuple[Path, Path, Path]:
             stem.with_name(stem.name + ".skipped.jsonl"))
 
 
-def _eval_sets(options: BuildOptions) -> dict[str, list[Problem]]:
-    from darl.benchmarks import get_benchmark, load_benchmark
-
-    if options.benchmarks is None:
-        sets = all_benchmarks()
-    else:
-        sets = {}
-        for name in options.benchmarks:
-            bench = get_benchmark(name)
-            sets[bench.name] = (load_benchmark(bench.name, start=None, end=None) if bench.name == "livecodebench"
-                                else load_benchmark(bench.name))
+def _eval_sets(options: BuildOptions, packaged: Mapping[str, Sequence[Problem]]) -> dict[str, list[Problem]]:
+    sets = {name: list(problems) for name, problems in packaged.items()}
     for location in options.eval_files:
         loaded = load_source(location)
         sets[loaded.source] = loaded.problems
@@ -81,11 +74,18 @@ def _eval_sets(options: BuildOptions) -> dict[str, list[Problem]]:
 
 
 def build_problems(sources: Sequence[SourceSpec | str], output: str | Path, options: BuildOptions = BuildOptions(),
-                   progress: Any | None = None) -> BuildOutputs:
-    """Run the pipeline and write its files; `progress` is an optional `rich.progress.Progress`."""
+                   progress: Any | None = None, *,
+                   eval_sets: Mapping[str, Sequence[Problem]] | None = None) -> BuildOutputs:
+    """Run the pipeline and write its files; `progress` is an optional `rich.progress.Progress`. `eval_sets`
+    (benchmark name -> problems) are the evaluation sets to decontaminate against besides `options.eval_files`;
+    `darl data` passes `darl.benchmarks.evaluation_sets(options.benchmarks)`. The data layer does not load the
+    packaged benchmarks itself (they are loaded through it), so with decontamination on they must be given."""
     output = Path(output)
     if not sources:
         raise InputError("no sources given", hint="name at least one file or Hugging Face dataset")
+    if options.decontaminate and eval_sets is None:
+        raise ValueError("decontamination needs eval_sets (e.g. darl.benchmarks.evaluation_sets(options.benchmarks)),"
+                         " or BuildOptions(decontaminate=False)")
     specs = [s if isinstance(s, SourceSpec) else SourceSpec.parse(s) for s in sources]
     report_json, report_md, skipped_path = output_paths(output)
     started = time.time()
@@ -128,7 +128,7 @@ def build_problems(sources: Sequence[SourceSpec | str], output: str | Path, opti
     decontam_result = None
     eval_sizes: dict[str, int] = {}
     if options.decontaminate:
-        eval_sets = _eval_sets(options)
+        eval_sets = _eval_sets(options, eval_sets or {})
         eval_sizes = {name: len(items) for name, items in eval_sets.items()}
         decontam_task = task("decontaminate", len(problems))
         decontam_result = decontaminate(problems, eval_sets, n=options.ngram, min_overlap=options.min_overlap,
@@ -145,7 +145,7 @@ def build_problems(sources: Sequence[SourceSpec | str], output: str | Path, opti
                     "'prompt_examples_only')", len(examples_only), ", ".join(examples_only[:3]))
     write_problems(problems, output)
     if options.skip_invalid:
-        with open(skipped_path, "w", encoding="utf-8") as handle:
+        with atomic_replace(skipped_path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
             for row in skipped:
                 handle.write(json.dumps(row.to_json(), ensure_ascii=False, default=str) + "\n")
 
@@ -167,8 +167,8 @@ def build_problems(sources: Sequence[SourceSpec | str], output: str | Path, opti
         "result": {"problems": len(problems), "by_domain": dict(Counter(p.domain for p in problems)),
                    "by_source": dict(Counter(p.source for p in problems))},
     }
-    report_json.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    report_md.write_text(markdown_report(report), encoding="utf-8")
+    atomic_write_text(report_json, json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
+    atomic_write_text(report_md, markdown_report(report))
     return BuildOutputs(output, report_json, report_md, skipped_path if options.skip_invalid else None, report)
 
 

@@ -164,12 +164,3 @@ def decontaminate(problems: Sequence[Problem], eval_sets: Mapping[str, Sequence[
         progress(len(problems))
     return result
 
-
-def all_benchmarks() -> dict[str, list[Problem]]:
-    """Every packaged evaluation set, LiveCodeBench over its whole date range (any of it may be evaluated)."""
-    from darl.benchmarks import BENCHMARKS, load_benchmark
-
-    sets = {}
-    for name in BENCHMARKS:
-        sets[name] = load_benchmark(name, start=None, end=None) if name == "livecodebench" else load_benchmark(name)
-    return sets

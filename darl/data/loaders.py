@@ -264,8 +264,8 @@ for _module in (darl_rows, livecodebench, humaneval, leetcode, mbpp, verl, gsm8k
 
 
 def _load_reasoning_gym(location: str, *, source: str | None, skip_invalid: bool, **options: Any) -> LoadedSource:
-    """`reasoning_gym:TASK?size=N&seed=S&knob=value` (darl.embedded.reasoning_gym_source; needs the `gym` extra)."""
-    from darl.embedded.reasoning_gym_source import load_source as load_gym
+    """`reasoning_gym:TASK?size=N&seed=S&knob=value` (darl.data.reasoning_gym; needs the `gym` extra)."""
+    from darl.data.reasoning_gym import load_source as load_gym
 
     return load_gym(location, source=source, skip_invalid=skip_invalid, **options)
 
