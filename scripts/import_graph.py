@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent / "darl"
 # Bottom to top; a package may import from its own layer or any layer below, never above. Same-layer edges are
 # allowed but must not form a cycle. Top-level modules are packages of their own here.
 LAYERS: list[tuple[str, list[str]]] = [
-    ("foundation", ["__init__", "errors", "atomic", "jsonl", "locking", "progress", "stats", "yaml_input", "records",
+    ("foundation", ["__init__", "defaults", "errors", "atomic", "jsonl", "locking", "progress", "stats", "yaml_input", "records",
                     "artifacts"]),
     ("verifiers/generation", ["verifiers", "generation", "prompting"]),
     ("data/embedded", ["data", "embedded", "benchmarks"]),
@@ -33,11 +33,24 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("demo", ["demo"]),
     ("cli", ["cli", "__main__"]),
 ]
+# Modules that sit in another layer than the rest of their package, each its own node in the graph (and why).
+MODULE_NODES: dict[str, tuple[str, str]] = {
+    # model resolution builds the embedded family on first use (`embedded:small`), so it sits beside `embedded`;
+    # the generators themselves (base, back ends) stay at the bottom
+    "darl.generation.models": ("generation.models", "data/embedded"),
+    # the family's self-check scores the family and levels the result: a small `darl score` + `darl levels`
+    "darl.embedded.calibrate": ("embedded.calibrate", "levels/report"),
+}
+for _node, _layer in MODULE_NODES.values():
+    next(names for title, names in LAYERS if title == _layer).append(_node)
 RANK = {name: i for i, (_, names) in enumerate(LAYERS) for name in names}
 
 
 def package_of(module: str) -> str | None:
-    """'darl.scoring.store' -> 'scoring'; 'darl' itself -> '__init__'; anything outside darl -> None."""
+    """'darl.scoring.store' -> 'scoring'; 'darl' itself -> '__init__'; a module of `MODULE_NODES` -> its own node;
+    anything outside darl -> None."""
+    if module in MODULE_NODES:
+        return MODULE_NODES[module][0]
     parts = module.split(".")
     if parts[0] != "darl":
         return None

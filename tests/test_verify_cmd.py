@@ -130,7 +130,7 @@ def test_verify_row_conversion():
 
 
 def test_a_failing_verifier_call_is_reported_on_its_row():
-    from darl.cli.verify_cmd import _grade
+    from darl.data.verify_file import grade_chunk as _grade
 
     class Flaky:
         def verify_batch(self, problems, responses, thinking=False):

@@ -22,10 +22,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from darl.data.dedup import deduplicate
-from darl.data.decontam import decontaminate
 from darl.artifacts.problems import write_problems
 from darl.atomic import atomic_replace, atomic_write_text
+from darl.data.dedup import deduplicate
+from darl.data.decontam import decontaminate
 from darl.data.loaders import LoadedSource, SourceSpec, load_source
 from darl.errors import InputError
 from darl.records import Problem
