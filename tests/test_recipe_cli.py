@@ -88,15 +88,18 @@ trl: {log_completions: true, lr_scheduler_kwargs: {min_lr_rate: 0.1}}
 reward_weights: {math: 0.5}
 stages:
   - {name: one, mix: [{domain: math, level: 2}], end: {max_steps: 7}, grpo: {max_completion_length: 32}}
+  - {name: two, mix: [{domain: math, level: 3}], end: {max_steps: 3}}
 """)
     res = runner.invoke(app, ["recipe", "show", str(recipe)])
     assert res.exit_code == 0, res.output
-    shown = yaml.safe_load(res.output)
+    shown = yaml.safe_load(res.stdout)  # stderr may carry a library warning (TRL defaults, transformers 5)
     assert shown["stages"][0]["grpo"]["max_completion_length"] == 32  # defaults merged into the stage
     assert shown["stages"][0]["grpo"]["learning_rate"] == 3e-4
     trl = shown["grpo_config"]["one"]
     assert trl["log_completions"] is True and trl["lr_scheduler_kwargs"] == {"min_lr_rate": 0.1}
     assert trl["max_steps"] == 7 and trl["reward_weights"] == [0.5] and trl["max_completion_length"] == 32
+    # a value both stages share is printed in each, not as a YAML anchor and alias
+    assert "&id" not in res.stdout and shown["grpo_config"]["two"]["lr_scheduler_kwargs"] == {"min_lr_rate": 0.1}
 
 
 def test_an_open_r1_config_is_read_directly_as_a_recipe():

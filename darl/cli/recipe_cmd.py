@@ -87,7 +87,9 @@ def show(
     resolved = spec.resolved()
     if trl:
         resolved["grpo_config"] = {s.name: stage_trl_fields(spec, i, processes) for i, s in enumerate(spec.stages)}
-    typer.echo(yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True), nl=False)
+    # through JSON: a value several stages share (trl: fields) prints as itself, not as a YAML anchor (&id001, *id001)
+    plain = json.loads(json.dumps(resolved, default=str))
+    typer.echo(yaml.safe_dump(plain, sort_keys=False, allow_unicode=True), nl=False)
 
 
 def stage_trl_fields(spec: Any, index: int, processes: int) -> dict[str, Any]:
