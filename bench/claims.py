@@ -53,6 +53,7 @@ def prepare_base(base: Path, train_per_level: int = 0) -> Path:
     from darl import demo
 
     spec = demo.PRESETS["default"]
+    base.mkdir(parents=True, exist_ok=True)
     pipe = demo.Pipeline(base, spec, print)
     built = pipe.step("bootstrap", 1, 4, lambda: demo._bootstrap(spec))
     torch.set_num_threads(1)
