@@ -163,7 +163,7 @@ def policy_scoring(preset: DemoPreset, policy: str) -> tuple[str, float, float]:
     """The name, temperature and top_p the policy is scored under: the demo recipe's first-stage rollout sampling
     (read from the recipe, not copied), so its pass rate on each level is the initial reward of that level.
     The name says the temperature (`policy@T1.0`), so the levels report can tell it from the proxies."""
-    first = demo_recipe(preset, policy).stage_settings(0)
+    first = demo_recipe(preset, policy).stage(0).grpo
     return f"policy@T{first.temperature}", first.temperature, first.top_p
 
 

@@ -18,7 +18,7 @@ from darl.training.recipe import load_recipe, resolve_recipe_path
 def captured_kwargs(monkeypatch, recipe, index, tmp_path, world):
     seen = {}
     monkeypatch.setattr(stages, "build_grpo_config", lambda kwargs, where: seen.setdefault("kwargs", kwargs))
-    stages.grpo_config(recipe, index, tmp_path, world)
+    stages.grpo_config(recipe, recipe.stage(index), tmp_path, world)
     return seen["kwargs"]
 
 

@@ -56,7 +56,7 @@ def test_darl_owned_table_matches_what_grpo_config_sets(tmp_path, monkeypatch):
 
     r = recipe()
     monkeypatch.setattr(stages, "build_grpo_config", lambda kwargs, where: kwargs)  # the keyword arguments only
-    kwargs = stages.grpo_config(r, 0, tmp_path, 1)
+    kwargs = stages.grpo_config(r, r.stage(0), tmp_path, 1)
     darl_sets = set(kwargs) - set(r.trl_args(0))
     assert darl_sets <= set(DARL_OWNED), f"grpo_config sets fields the table does not name: {darl_sets - set(DARL_OWNED)}"
     assert set(DARL_OWNED) <= grpo_config_fields()
@@ -67,7 +67,7 @@ def test_pass_through_weights_name_and_project_reach_grpo_config(tmp_path):
 
     r = recipe("trl: {log_completions: true, torch_compile: false}\nreward_weights: {math: 0.5}\n"
                "run_name: my-run\nproject: my-project")
-    one, two = grpo_config(r, 0, tmp_path, 1), grpo_config(r, 1, tmp_path, 1)
+    one, two = grpo_config(r, r.stage(0), tmp_path, 1), grpo_config(r, r.stage(1), tmp_path, 1)
     assert one.log_completions and one.lr_scheduler_kwargs == {"min_lr_rate": 0.1}
     assert two.lr_scheduler_kwargs in (None, {})  # stage-only field stays in its stage
     assert one.reward_weights == [0.5] and one.run_name == "my-run" and one.project == "my-project"
@@ -81,7 +81,7 @@ def test_trl_refusing_a_value_names_the_stage(tmp_path):
 
     r = recipe("trl: {optim: no_such_optimizer}")
     with pytest.raises(InputError, match=r"field 'stages\.1'.*TRL refuses.*no_such_optimizer"):
-        grpo_config(r, 1, tmp_path, 1)
+        grpo_config(r, r.stage(1), tmp_path, 1)
 
 
 def test_system_prompt_comes_first_in_every_training_prompt():

@@ -108,7 +108,7 @@ def stage_trl_fields(spec: Any, index: int, processes: int) -> dict[str, Any]:
     bf16_unchecked = spec.scale.bf16 and not torch.cuda.is_available()
     if bf16_unchecked:
         spec = spec.model_copy(update={"scale": spec.scale.model_copy(update={"bf16": False})})
-    config = grpo_config(spec, index, out, processes)
+    config = grpo_config(spec, spec.stage(index), out, processes)
     baseline = GRPOConfig(output_dir=str(out), use_cpu=config.use_cpu, bf16=config.bf16)  # TRL's bf16 default needs a GPU
     fields: dict[str, Any] = {"bf16": config.bf16}
     for f in dataclasses.fields(GRPOConfig):

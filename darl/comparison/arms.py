@@ -76,8 +76,7 @@ def plan_arm(spec: ComparisonSpec, arm: ArmSpec, seed: int, scoring: int) -> Arm
     uses_levels = any(c.level is not None for s in recipe.stages for c in s.mix)
     charged = scoring if uses_levels else 0
     budget = spec.budget.rollouts - (charged if spec.budget.count_scoring else 0)
-    per_step = [recipe.stage_settings(i).prompts_per_step * recipe.stage_settings(i).num_generations
-                for i in range(len(recipe.stages))]
+    per_step = [stage.rollouts_per_step for stage in recipe.resolved_stages]
     weights = [s.end.max_steps * r for s, r in zip(recipe.stages, per_step)]
     steps = [budget * w // sum(weights) // r for w, r in zip(weights, per_step)]
     steps[-1] += (budget - sum(s * r for s, r in zip(steps, per_step))) // per_step[-1]

@@ -372,9 +372,9 @@ def stage_plans(recipe: Any, devices: int, prompt_tokens: int | None = None) -> 
         raise ValueError(f"devices must be >= 1, got {devices}")
     scale = recipe.scale
     plans = []
-    for index, stage in enumerate(recipe.stages):
-        g = recipe.stage_settings(index)
-        rollouts = g.prompts_per_step * g.num_generations
+    for stage in recipe.resolved_stages:
+        g, index = stage.grpo, stage.index
+        rollouts = stage.rollouts_per_step
         micro = scale.per_device_train_batch_size or rollouts // (g.gradient_accumulation_steps * devices)
         if micro < 1 or micro * g.gradient_accumulation_steps * devices != rollouts:
             raise ValueError(f"stages.{index}.grpo.gradient_accumulation_steps: {rollouts} rollouts per step do not "

@@ -12,6 +12,8 @@ validation score stopped improving (see `darl.training.plateau`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -131,7 +133,9 @@ class ValidationSettings(_Strict):
     per_component: int = Field(32, ge=1, description="Problems held out of training from each mix component of each "
                                "stage; the stage's plateau test and the before/after accuracy use them (at least 1: "
                                "a stage cannot end on a plateau it cannot measure).")
-    max_new_tokens: int | None = Field(None, ge=1, description="Greedy validation length (None = stage max).")
+    max_new_tokens: int | None = Field(None, ge=1, description="Greedy validation length (None = the stage's "
+                                       "max_completion_length; the before/after held-out accuracy: the longest "
+                                       "stage's).")
     batch_size: int = Field(32, ge=1, description="Prompts per validation generation batch.")
 
 
@@ -173,6 +177,36 @@ class PeftSettings(_Strict):
     bias: Literal["none", "all", "lora_only"] = Field("none", description="Which biases train.")
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One stage with everything resolved: the recipe's `defaults` merged with the stage's `grpo:` overrides, its TRL
+    pass-through and its validation length. Made once per recipe (`Recipe.resolved_stages`) and handed to every step
+    of the stage (GRPOConfig, data, trainer, manifest), so no step merges the settings again."""
+
+    index: int  # 0-based position in `Recipe.stages`; the stage directory and manifest count from 1 (`number`)
+    spec: StageSpec  # the stage as written: name, mix, end, carry_optimizer, carry_scheduler
+    grpo: GRPOSettings  # the defaults with this stage's overrides (validated like any GRPOSettings)
+    trl: dict[str, Any]  # the recipe's `trl:` with the stage's on top (checked against the installed TRL)
+    validation_max_new_tokens: int  # greedy validation length: validation.max_new_tokens or the stage's own max
+
+    @property
+    def number(self) -> int:
+        return self.index + 1
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def where(self) -> str:
+        """The recipe path of this stage, for error messages (`stages.<index>`)."""
+        return f"stages.{self.index}"
+
+    @property
+    def rollouts_per_step(self) -> int:
+        return self.grpo.prompts_per_step * self.grpo.num_generations
+
+
 class Recipe(_Strict):
     name: str = Field(description="Recipe name, recorded in the run.")
     model: str = Field(description="Starting policy: a local Hugging Face checkpoint directory, a hub id, or a "
@@ -205,8 +239,7 @@ class Recipe(_Strict):
         names = [s.name for s in self.stages]
         if len(set(names)) != len(names):
             raise ValueError(f"stage names must be unique, got {names}")
-        for i, _ in enumerate(self.stages):
-            self.stage_settings(i)
+        self.resolved_stages  # noqa: B018 (resolve every stage now: a bad override is a validation error)
         if self.trl or any(stage.trl for stage in self.stages):
             from darl.training.trl_args import check_pass_through
 
@@ -222,8 +255,33 @@ class Recipe(_Strict):
     def reward_weight(self, domain: str) -> float:
         return float(self.reward_weights.get(domain, 1.0))  # type: ignore[call-overload]
 
+    @cached_property
+    def resolved_stages(self) -> tuple[Stage, ...]:
+        """Every stage resolved (`Stage`), once: the recipe is frozen, so this never goes stale."""
+        return tuple(Stage(index=i, spec=spec, grpo=(grpo := self._merged_grpo(i)), trl=self.trl_args(i),
+                           validation_max_new_tokens=self.validation.max_new_tokens or grpo.max_completion_length)
+                     for i, spec in enumerate(self.stages))
+
+    def stage(self, index: int) -> Stage:
+        return self.resolved_stages[index]
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Recipe:
+        """pydantic's copy, without the resolved stages of the original (an update may change what they hold)."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("resolved_stages", None)
+        return copied
+
     def stage_settings(self, index: int) -> GRPOSettings:
-        """The defaults with stage `index`'s overrides applied (validated like any GRPOSettings)."""
+        """The GRPO settings of stage `index` (`stage(index).grpo`)."""
+        return self.resolved_stages[index].grpo
+
+    @property
+    def heldout_max_new_tokens(self) -> int:
+        """Greedy length of the before/after held-out accuracy: the held-out set spans every stage, so the longest
+        of the stages' validation lengths (the same rule: validation.max_new_tokens when set)."""
+        return max(stage.validation_max_new_tokens for stage in self.resolved_stages)
+
+    def _merged_grpo(self, index: int) -> GRPOSettings:
         stage = self.stages[index]
         unknown = set(stage.grpo) - set(GRPOSettings.model_fields)
         if unknown:
@@ -239,9 +297,9 @@ class Recipe(_Strict):
     def resolved(self) -> dict[str, Any]:
         """The recipe with every stage's GRPO settings spelled out (what `recipe.resolved.yaml` holds)."""
         data = self.model_dump(mode="json")
-        for i, stage in enumerate(data["stages"]):
-            stage["grpo"] = self.stage_settings(i).model_dump(mode="json")
-            stage["trl"] = self.trl_args(i)
+        for stage, resolved in zip(data["stages"], self.resolved_stages):
+            stage["grpo"] = resolved.grpo.model_dump(mode="json")
+            stage["trl"] = dict(resolved.trl)
         return data
 
 

@@ -37,7 +37,7 @@ from darl.training.plateau import decide
 from darl.training.plateau_power import plateau_power
 from darl.training.processes import process_state, use_cpu
 from darl.training.progress import RichStageProgress
-from darl.training.recipe import Recipe, resolved_differences, save_resolved
+from darl.training.recipe import Recipe, Stage, resolved_differences, save_resolved
 from darl.prompting import prompt_opens_thinking
 from darl.training.rewards import reward_functions
 from darl.training.sampler import LevelDomainSampler
@@ -106,19 +106,18 @@ def load_policy(name: str) -> tuple[Any, Any]:
                          hint="give a local Hugging Face checkpoint directory or a reachable hub id") from None
 
 
-def grpo_config(recipe: Recipe, index: int, output_dir: Path, world_size: int) -> Any:
-    """TRL's GRPOConfig for stage `index`: the recipe's GRPO settings, scale pass-through and darl's fixed choices
+def grpo_config(recipe: Recipe, stage: Stage, output_dir: Path, world_size: int) -> Any:
+    """TRL's GRPOConfig for `stage`: its resolved GRPO settings, scale pass-through and darl's fixed choices
     (on-policy, ignore_data_skip because darl's sampler restores its own position), then the recipe's reward
-    weights, run name, project and `trl:` pass-through (darl.training.trl_args)."""
-    g = recipe.stage_settings(index)
-    stage = recipe.stages[index]
+    weights, run name, project and the stage's `trl:` pass-through (darl.training.trl_args)."""
+    g = stage.grpo
     scale = recipe.scale
-    rollouts = g.prompts_per_step * g.num_generations
+    rollouts = stage.rollouts_per_step
     per_device = scale.per_device_train_batch_size or rollouts // (g.gradient_accumulation_steps * world_size)
     if per_device * g.gradient_accumulation_steps * world_size != rollouts:
         raise InputError(f"prompts_per_step*num_generations = {rollouts} rollouts do not split into "
                          f"{g.gradient_accumulation_steps} micro-steps x {world_size} processes x {per_device}",
-                         field=f"stages.{index}.grpo.gradient_accumulation_steps")
+                         field=f"{stage.where}.grpo.gradient_accumulation_steps")
     kwargs: dict[str, Any] = dict(
         output_dir=str(output_dir), seed=recipe.seed, data_seed=recipe.seed,
         learning_rate=g.learning_rate, lr_scheduler_type=g.lr_scheduler_type, warmup_steps=g.warmup_steps,
@@ -128,7 +127,7 @@ def grpo_config(recipe: Recipe, index: int, output_dir: Path, world_size: int) -
         beta=g.kl_coef, entropy_coef=g.entropy_coef, epsilon=g.clip_epsilon, epsilon_high=g.clip_epsilon_high,
         loss_type=g.loss_type, scale_rewards=g.scale_rewards, temperature=g.temperature, top_p=g.top_p,
         max_completion_length=g.max_completion_length, mask_truncated_completions=g.mask_truncated_completions,
-        max_steps=stage.end.max_steps, save_strategy="steps", save_steps=recipe.save_every_steps,
+        max_steps=stage.spec.end.max_steps, save_strategy="steps", save_steps=recipe.save_every_steps,
         save_total_limit=recipe.save_total_limit, logging_steps=recipe.logging_steps,
         report_to="none",  # darl adds its own sinks (darl.training.sinks): one global step across stages
         ignore_data_skip=True, remove_unused_columns=False,
@@ -143,13 +142,13 @@ def grpo_config(recipe: Recipe, index: int, output_dir: Path, world_size: int) -
         kwargs["deepspeed"] = scale.deepspeed
     if scale.zero_stage is not None:  # darl's DeepSpeed config; its sizes are "auto", filled from these kwargs
         kwargs["deepspeed"] = deepspeed_config(scale.zero_stage, scale.bf16)
-    domains = {c.domain for c in stage.mix}  # one reward function per domain, math before code (rewards.py)
+    domains = {c.domain for c in stage.spec.mix}  # one reward function per domain, math before code (rewards.py)
     kwargs["reward_weights"] = [recipe.reward_weight(d) for d in ("math", "code") if d in domains]
     kwargs["run_name"] = recipe.run_name or recipe.name
     if recipe.project is not None:
         kwargs["project"] = recipe.project
-    kwargs.update(recipe.trl_args(index))  # the recipe's pass-through (checked: no field darl sets above)
-    return build_grpo_config(kwargs, f"stages.{index}")
+    kwargs.update(stage.trl)  # the recipe's pass-through (checked: no field darl sets above)
+    return build_grpo_config(kwargs, stage.where)
 
 
 def _validate_fn(trainer: DarlGRPOTrainer, tokenizer: Any, problems: list, verifier: Verifier,
@@ -160,78 +159,111 @@ def _validate_fn(trainer: DarlGRPOTrainer, tokenizer: Any, problems: list, verif
     return validate
 
 
-def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Split, levels_path: Path,
-              out: Path, model_path: str, carry_from: Path | None, step_offset: int, resume: bool,
-              verifier: Verifier) -> dict[str, Any]:
-    """Train one stage; returns its manifest (also written to the stage directory)."""
+@dataclass(frozen=True)
+class RunInputs:
+    """What every stage of one run shares, gathered once by `run_recipe`."""
+
+    recipe: Recipe
+    items: list[LeveledProblem]
+    split: Split
+    levels_path: Path
+    out: Path
+    resume: bool
+    verifier: Verifier
+
+
+@dataclass(frozen=True)
+class StageStart:
+    """Where a stage starts: the previous stage's final checkpoint (the recipe's model for the first stage), whose
+    optimizer and scheduler state a later stage may carry, and the global step count of the stages before it."""
+
+    model_path: str
+    carry_from: Path | None = None
+    step_offset: int = 0
+
+
+@dataclass
+class BuiltStage:
+    """A stage's trainer with everything it was built from that the manifest reports."""
+
+    trainer: DarlGRPOTrainer
+    data: Any  # darl.training.data.StageData
+    tracker: OnlineDifficulty
+    validation: PeriodicValidation
+    validate: Callable[[], float]
+    val_problems: list
+    thinking: bool
+
+
+def build_stage(run: RunInputs, stage: Stage, start: StageStart, sdir: Path) -> BuiltStage:
+    """The GRPO trainer of `stage` with darl's sampler, rewards, validation, metrics and sinks attached."""
     from transformers.trainer_callback import ProgressCallback
 
-    stage = recipe.stages[index]
-    settings = recipe.stage_settings(index)
-    sdir = stage_dir(out, index + 1, stage.name)
-    sdir.mkdir(parents=True, exist_ok=True)
-    checkpoint = latest_checkpoint(sdir) if resume else None
-    if checkpoint is None and not resume and any(sdir.glob("checkpoint-*")):
-        raise InputError("stage directory already holds checkpoints", path=sdir, hint="pass --resume or a new --out")
-
-    data = stage_data(recipe, index, items, split, levels_path)
-    world = process_state().num_processes
-    config = grpo_config(recipe, index, sdir, world)
-    model, tokenizer = load_policy(model_path)
+    recipe, index, settings = run.recipe, stage.index, stage.grpo
+    data = stage_data(recipe, index, run.items, run.split, run.levels_path)
+    config = grpo_config(recipe, stage, sdir, process_state().num_processes)
+    model, tokenizer = load_policy(start.model_path)
     if settings.max_prompt_length is not None:
         for row in data.rows:
             # return_dict=False: transformers 5 returns a BatchEncoding by default, whose len() is its 2 keys
             n = len(tokenizer.apply_chat_template(row["prompt"], tokenize=True, add_generation_prompt=True,
                                                   return_dict=False))
             if n > settings.max_prompt_length:
-                raise InputError(f"problem {row['problem_id']!r} has a {n}-token prompt", path=levels_path,
-                                 field=f"stages.{index}.grpo.max_prompt_length", hint="raise the limit or drop it")
+                raise InputError(f"problem {row['problem_id']!r} has a {n}-token prompt", path=run.levels_path,
+                                 field=f"{stage.where}.grpo.max_prompt_length", hint="raise the limit or drop it")
     thinking = prompt_opens_thinking(tokenizer)  # an R1-style template opens <think>: unclosed = no answer
     tracker = OnlineDifficulty(recipe.online_difficulty)
     od = recipe.online_difficulty
     policy = tracker.status if (od.retire_solved or od.defer_unsolved) else None
+    end = stage.spec.end
     sampler = LevelDomainSampler(data.streams, settings.prompts_per_step, settings.num_generations,
-                                 repeat_count=settings.gradient_accumulation_steps, total_batches=stage.end.max_steps,
+                                 repeat_count=settings.gradient_accumulation_steps, total_batches=end.max_steps,
                                  seed=recipe.seed + index, policy=policy)
     trainer = DarlGRPOTrainer(
         model=model, processing_class=tokenizer, args=config,
-        reward_funcs=reward_functions(data.problems, verifier, [c.domain for c in stage.mix], thinking=thinking),
+        reward_funcs=reward_functions(data.problems, run.verifier, [c.domain for c in stage.spec.mix],
+                                      thinking=thinking),
         train_dataset=Dataset.from_list(data.rows),
         darl_sampler=sampler, tracker=tracker, stage_keys=sorted(data.problems),
-        consumed_path=sdir / "consumed.jsonl", carry_from=carry_from if index > 0 else None,
-        carry_optimizer=stage.carry_optimizer, carry_scheduler=stage.carry_scheduler,
+        consumed_path=sdir / "consumed.jsonl", carry_from=start.carry_from if index > 0 else None,
+        carry_optimizer=stage.spec.carry_optimizer, carry_scheduler=stage.spec.carry_scheduler,
         peft_config=lora_config(recipe.peft),
     )
-    val_problems = split.validation[index]
-    max_new = recipe.validation.max_new_tokens or settings.max_completion_length
-    validate = _validate_fn(trainer, tokenizer, val_problems, verifier, max_new, recipe.validation.batch_size,
-                            recipe.system_prompt)
-    plateau = stage.end.plateau
-    every = plateau.every_steps if plateau else max(1, stage.end.max_steps // 4)
+    val_problems = run.split.validation[index]
+    validate = _validate_fn(trainer, tokenizer, val_problems, run.verifier, stage.validation_max_new_tokens,
+                            recipe.validation.batch_size, recipe.system_prompt)
+    plateau = end.plateau
+    every = plateau.every_steps if plateau else max(1, end.max_steps // 4)
     validation = PeriodicValidation(trainer, every, validate,
                                     (lambda h: decide(h, plateau)) if plateau else None)
     trainer.add_callback(validation)
-    trainer.add_callback(MetricsJsonlCallback(out / "metrics.jsonl", index + 1, stage.name, step_offset))
-    for sink in run_sinks(list(recipe.report_to), out, recipe.run_name or recipe.name, step_offset,
-                          project=recipe.project, stage_index=index + 1):
+    trainer.add_callback(MetricsJsonlCallback(run.out / "metrics.jsonl", stage.number, stage.name, start.step_offset))
+    for sink in run_sinks(list(recipe.report_to), run.out, recipe.run_name or recipe.name, start.step_offset,
+                          project=recipe.project, stage_index=stage.number):
         trainer.add_callback(sink)
     trainer.remove_callback(ProgressCallback)
-    trainer.add_callback(RichStageProgress(f"stage {index + 1}/{len(recipe.stages)} {stage.name}"))
+    trainer.add_callback(RichStageProgress(f"stage {stage.number}/{len(recipe.stages)} {stage.name}"))
+    return BuiltStage(trainer, data, tracker, validation, validate, val_problems, thinking)
 
-    started = time.time()
+
+def train_stage(built: BuiltStage, run: RunInputs, stage: Stage, sdir: Path, checkpoint: Path | None
+                ) -> tuple[int, str]:
+    """Train `stage` from its start or from `checkpoint` (resume) until it ends; returns the end step and why it
+    ended. A fresh start validates the starting weights first (step 0 of the plateau test)."""
+    trainer, validation = built.trainer, built.validation
     main = trainer.accelerator.is_main_process
     if checkpoint is not None:
         trainer.load_darl_state(checkpoint)
         step = int(checkpoint.name.split("-")[1])
         if main:  # drop what the checkpoint undoes
-            truncate_jsonl(out / "metrics.jsonl",
-                           lambda r: r.get("stage/index") != index + 1 or r.get("stage/step", 0) <= step)
+            truncate_jsonl(run.out / "metrics.jsonl",
+                           lambda r: r.get("stage/index") != stage.number or r.get("stage/step", 0) <= step)
             truncate_jsonl(sdir / "consumed.jsonl", lambda r: r["batch"] < step)
     else:
         if main:
             (sdir / "consumed.jsonl").unlink(missing_ok=True)
-            truncate_jsonl(out / "metrics.jsonl", lambda r: r.get("stage/index") != index + 1)
-        trainer.validation_history = [(0, validate())]
+            truncate_jsonl(run.out / "metrics.jsonl", lambda r: r.get("stage/index") != stage.number)
+        trainer.validation_history = [(0, built.validate())]
     trainer.accelerator.wait_for_everyone()
     ended_earlier = trainer.extra_state.get("plateau_decision")
     if ended_earlier is None:
@@ -249,31 +281,52 @@ def run_stage(recipe: Recipe, index: int, items: list[LeveledProblem], split: Sp
     elif ended_earlier is not None:
         reason = ended_earlier["reason"]
     else:
-        reason = f"reached end.max_steps = {stage.end.max_steps}" + (f" (last plateau check: {decision.reason})"
-                                                                      if decision is not None else "")
-    main = trainer.accelerator.is_main_process
-    history = trainer.validation_history
-    manifest = {
-        "stage": index + 1, "index": index + 1, "name": stage.name, "status": "completed",
+        reason = f"reached end.max_steps = {stage.spec.end.max_steps}" + (
+            f" (last plateau check: {decision.reason})" if decision is not None else "")
+    return end_step, reason
+
+
+def stage_manifest(built: BuiltStage, run: RunInputs, stage: Stage, start: StageStart, sdir: Path, end_step: int,
+                   reason: str, started: float) -> dict[str, Any]:
+    """What `run/stage-<i>-<name>/manifest.json` holds (see the module docstring)."""
+    spec, carry_from = stage.spec, start.carry_from
+    history = built.trainer.validation_history
+    return {
+        "stage": stage.number, "index": stage.number, "name": stage.name, "status": "completed",
         "start_step": 0, "end_step": end_step,
-        "global_start_step": step_offset, "global_end_step": step_offset + end_step,
-        "ended_because": reason, "plateau": stage.end.plateau.model_dump() if stage.end.plateau else None,
-        "started_from": model_path, "carried_optimizer_from": str(carry_from) if carry_from and index > 0
-        and stage.carry_optimizer else None,
-        "carried_scheduler_from": str(carry_from) if carry_from and index > 0 and stage.carry_scheduler else None,
-        "final_checkpoint": str(final),
-        "data": {"levels_file": str(levels_path.resolve()),
-                 "streams": [{"name": s.name, "weight": s.weight, "prompts": len(s.rows)} for s in data.streams],
-                 "validation_ids": [p.id for p in val_problems],
+        "global_start_step": start.step_offset, "global_end_step": start.step_offset + end_step,
+        "ended_because": reason, "plateau": spec.end.plateau.model_dump() if spec.end.plateau else None,
+        "started_from": start.model_path, "carried_optimizer_from": str(carry_from) if carry_from and stage.index > 0
+        and spec.carry_optimizer else None,
+        "carried_scheduler_from": str(carry_from) if carry_from and stage.index > 0 and spec.carry_scheduler else None,
+        "final_checkpoint": str(sdir / f"checkpoint-{end_step}"),
+        "data": {"levels_file": str(run.levels_path.resolve()),
+                 "streams": [{"name": s.name, "weight": s.weight, "prompts": len(s.rows)} for s in built.data.streams],
+                 "validation_ids": [p.id for p in built.val_problems],
                  "prompts_drawn": sum(len(r["ids"]) for r in read_jsonl(sdir / "consumed.jsonl"))},
-        "grpo": settings.model_dump(),
-        "thinking": thinking,
+        "grpo": stage.grpo.model_dump(),
+        "thinking": built.thinking,
         "validation_history": [{"step": s, "accuracy": a} for s, a in history],
-        "plateau_power": plateau_power(stage.end.plateau, len(val_problems), history[0][1] if history else None),
+        "plateau_power": plateau_power(spec.end.plateau, len(built.val_problems), history[0][1] if history else None),
         "wall_seconds_this_session": round(time.time() - started, 1),
     }
-    if main:
-        (sdir / "online_difficulty.jsonl").write_text("".join(json.dumps(r) + "\n" for r in tracker.table()))
+
+
+def run_stage(run: RunInputs, stage: Stage, start: StageStart) -> dict[str, Any]:
+    """Train one stage, top to bottom: build its trainer, train (or resume) it, write its manifest. Returns the
+    manifest (also written to the stage directory)."""
+    sdir = stage_dir(run.out, stage.number, stage.name)
+    sdir.mkdir(parents=True, exist_ok=True)
+    checkpoint = latest_checkpoint(sdir) if run.resume else None
+    if checkpoint is None and not run.resume and any(sdir.glob("checkpoint-*")):
+        raise InputError("stage directory already holds checkpoints", path=sdir, hint="pass --resume or a new --out")
+    built = build_stage(run, stage, start, sdir)
+    started = time.time()
+    end_step, reason = train_stage(built, run, stage, sdir, checkpoint)
+    manifest = stage_manifest(built, run, stage, start, sdir, end_step, reason, started)
+    trainer = built.trainer
+    if trainer.accelerator.is_main_process:
+        (sdir / "online_difficulty.jsonl").write_text("".join(json.dumps(r) + "\n" for r in built.tracker.table()))
         (sdir / "manifest.json").write_text(json.dumps(manifest, indent=2))
     trainer.accelerator.wait_for_everyone()
     return manifest
@@ -315,8 +368,7 @@ def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, res
     own_verifier = verifier is None
     verifier = verifier or Verifier()
     heldout = split.all_validation()
-    max_new = recipe.validation.max_new_tokens or max(recipe.stage_settings(i).max_completion_length
-                                                        for i in range(len(recipe.stages)))
+    max_new = recipe.heldout_max_new_tokens
     result = RunResult(out)
     try:
         heldout_path = out / "heldout.json"
@@ -328,25 +380,23 @@ def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, res
             if state.is_main_process:
                 heldout_path.write_text(json.dumps(record, indent=2))
 
-        model_path, carry_from, step_offset = recipe.model, None, 0
-        for index, stage in enumerate(recipe.stages):
-            sdir = stage_dir(out, index + 1, stage.name)
-            manifest_path = sdir / "manifest.json"
+        run = RunInputs(recipe, items, split, levels_path, out, resume, verifier)
+        start = StageStart(recipe.model)
+        for stage in recipe.resolved_stages:
+            manifest_path = stage_dir(out, stage.number, stage.name) / "manifest.json"
             if manifest_path.exists():
                 manifest = json.loads(manifest_path.read_text())
             else:
-                manifest = run_stage(recipe, index, items, split, levels_path, out, model_path, carry_from,
-                                     step_offset, resume, verifier)
-            result.stages.append(StageResult(index + 1, stage.name, manifest))
-            model_path = manifest["final_checkpoint"]
-            carry_from = Path(model_path)
-            step_offset = manifest["global_end_step"]
+                manifest = run_stage(run, stage, start)
+            result.stages.append(StageResult(stage.number, stage.name, manifest))
+            start = StageStart(manifest["final_checkpoint"], Path(manifest["final_checkpoint"]),
+                               manifest["global_end_step"])
 
         final = out / FINAL_DIR
         if state.is_main_process:
             last = result.stages[-1]
-            publish_final(Path(model_path), out, {"recipe": recipe.name, "stage": f"{last.index}-{last.name}",
-                                                  "global_step": step_offset})
+            publish_final(Path(start.model_path), out, {"recipe": recipe.name, "stage": f"{last.index}-{last.name}",
+                                                        "global_step": start.step_offset})
         state.wait_for_everyone()
         result.final = final
         record["after"] = {"model": str(final), **heldout_accuracy(
