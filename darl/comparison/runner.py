@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from darl.atomic import atomic_write_text
 from darl.comparison.arms import ArmPlan, plan_arm, scoring_rollouts
 from darl.comparison.spec import ComparisonSpec
 from darl.errors import InputError
@@ -62,7 +63,7 @@ def plans(spec: ComparisonSpec) -> list[ArmPlan]:
 def prepare(spec: ComparisonSpec, out: Path) -> list[Problem]:
     """Create the comparison folder (or check it holds this spec) and its held-out set; returns the held-out
     problems."""
-    from darl.data.io import read_problems, write_problems
+    from darl.artifacts.problems import read_problems, write_problems
 
     out.mkdir(parents=True, exist_ok=True)
     recorded = out / "spec.resolved.json"
@@ -74,7 +75,7 @@ def prepare(spec: ComparisonSpec, out: Path) -> list[Problem]:
             raise InputError(f"holds a comparison with another spec (differs in {', '.join(changed)})", path=recorded,
                              hint="use the same spec to continue, or a new --out")
     else:
-        recorded.write_text(json.dumps(resolved, indent=2) + "\n")
+        atomic_write_text(recorded, json.dumps(resolved, indent=2) + "\n")
     path = out / HELDOUT_FILE
     if not path.exists():
         problems = _heldout_problems(spec)
@@ -84,7 +85,7 @@ def prepare(spec: ComparisonSpec, out: Path) -> list[Problem]:
 
 
 def _heldout_problems(spec: ComparisonSpec) -> list[Problem]:
-    from darl.data.io import read_problems
+    from darl.artifacts.problems import read_problems
 
     if spec.heldout.embedded is not None:
         from darl.comparison.heldout import fresh_heldout
@@ -96,7 +97,7 @@ def _heldout_problems(spec: ComparisonSpec) -> list[Problem]:
 
 def _check_disjoint(problems: list[Problem], levels_path: str) -> None:
     """No held-out prompt may be one the arms train on."""
-    from darl.training.data import load_levels
+    from darl.artifacts.levels import read_levels as load_levels
 
     trained = {it.problem.prompt for it in load_levels(levels_path)}
     shared = [p.id for p in problems if p.prompt in trained]
