@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from darl.atomic import atomic_write_text
 from darl.errors import DarlError, InputError  # noqa: F401 (DarlError: raised by steps)
 
 DEMO_FILE = "demo.json"
@@ -71,9 +72,7 @@ class DemoState:
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
-        tmp.replace(path)
+        atomic_write_text(path, json.dumps(asdict(self), indent=2) + "\n")
 
 
 @dataclass
@@ -198,8 +197,8 @@ def _levels(out: Path, policy: str) -> dict[str, Any]:
     from darl.levels.pipeline import make_levels
 
     config = out / "levels.yaml"
-    config.write_text(f"# darl demo: the paper's rules, plus the policy scored at its training temperature\n"
-                      f"policy: {policy}\n")
+    atomic_write_text(config, f"# darl demo: the paper's rules, plus the policy scored at its training temperature\n"
+                              f"policy: {policy}\n")
     _, _, paths = make_levels([out / "scores.parquet", out / "scores-policy.parquet"], out / "levels.parquet",
                               config_path=config, problems_path=out / "problems.parquet")
     return {"paths": [str(p) for p in paths.values() if Path(p).exists()]}

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from darl.atomic import atomic_write_text
 from darl.defaults import ROLLOUT_TEMPERATURE, ROLLOUT_TOP_P
 from darl.errors import InputError
 from darl.yaml_input import read_yaml_mapping, validation_input_error
@@ -381,4 +382,4 @@ def resolve_recipe_path(name_or_path: str | Path) -> Path:
 
 
 def save_resolved(recipe: Recipe, path: str | Path) -> None:
-    Path(path).write_text(yaml.safe_dump(recipe.resolved(), sort_keys=False))
+    atomic_write_text(path, yaml.safe_dump(recipe.resolved(), sort_keys=False))

@@ -28,6 +28,7 @@ from typing import Any, Callable
 import yaml
 from datasets import Dataset
 
+from darl.atomic import atomic_write_text
 from darl.errors import InputError
 from darl.training.data import LeveledProblem, Split, heldout_split, load_levels, stage_data
 from darl.training.final_model import FINAL_DIR, publish_final
@@ -326,8 +327,9 @@ def run_stage(run: RunInputs, stage: Stage, start: StageStart) -> dict[str, Any]
     manifest = stage_manifest(built, run, stage, start, sdir, end_step, reason, started)
     trainer = built.trainer
     if trainer.accelerator.is_main_process:
-        (sdir / "online_difficulty.jsonl").write_text("".join(json.dumps(r) + "\n" for r in built.tracker.table()))
-        (sdir / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        atomic_write_text(sdir / "online_difficulty.jsonl",
+                          "".join(json.dumps(r) + "\n" for r in built.tracker.table()))
+        atomic_write_text(sdir / "manifest.json", json.dumps(manifest, indent=2))
     trainer.accelerator.wait_for_everyone()
     return manifest
 
@@ -378,7 +380,7 @@ def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, res
                 recipe.model, heldout, verifier, max_new, recipe.validation.batch_size,
                 recipe.system_prompt).to_dict()}
             if state.is_main_process:
-                heldout_path.write_text(json.dumps(record, indent=2))
+                atomic_write_text(heldout_path, json.dumps(record, indent=2))
 
         run = RunInputs(recipe, items, split, levels_path, out, resume, verifier)
         start = StageStart(recipe.model)
@@ -403,7 +405,7 @@ def run_recipe(recipe: Recipe, levels_path: str | Path, out_dir: str | Path, res
             str(final), heldout, verifier, max_new, recipe.validation.batch_size, recipe.system_prompt).to_dict()}
         record["heldout_ids"] = [p.id for p in heldout]
         if state.is_main_process:
-            heldout_path.write_text(json.dumps(record, indent=2))
+            atomic_write_text(heldout_path, json.dumps(record, indent=2))
         result.heldout = record
     finally:
         if own_verifier:
