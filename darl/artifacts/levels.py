@@ -103,6 +103,14 @@ def read_level_names(path: str | Path) -> list[str]:
     return json.loads(meta[METADATA_KEY])["level_names"] if METADATA_KEY in meta else []
 
 
+def read_level_rows(path: str | Path) -> list[dict[str, Any]]:
+    """Every row of a levels file with all its columns (`p_<role>`, `pass_rates`, ...), unchecked: for the report,
+    which shows what a file holds, even an older one. Training reads `read_levels`."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path).to_pylist()
+
+
 def _levels_of(row: dict[str, Any], path: Path, index: int) -> frozenset[int]:
     if "levels" in row and row["levels"] is not None:
         values = row["levels"]

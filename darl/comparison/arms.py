@@ -36,14 +36,13 @@ class ArmPlan:
 
 def scoring_rollouts(paths: list[str]) -> int:
     """Rollouts spent on proxy scoring: the sum of k over every (problem, model) row of the scores files."""
-    import pyarrow.parquet as pq
+    from darl.artifacts.scores import read_scores
 
     total = 0
     for path in paths:
         if not Path(path).is_file():
             raise InputError("scores file not found", path=path, field="scores", hint="give darl score's output")
-        table = pq.read_table(path, columns=["k"])
-        total += int(sum(table.column("k").to_pylist()))
+        total += sum(int(row["k"]) for row in read_scores(path))
     return total
 
 

@@ -29,8 +29,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from darl.artifacts.levels import read_level_rows
+from darl.artifacts.scores import read_rows
 from darl.errors import InputError
 from darl.jsonl import read_json_lines
 
@@ -115,11 +117,16 @@ def _read_json(path: Path, problems: list[str]) -> Any:
         return None
 
 
-def _read_table(path: Path, problems: list[str]) -> list[dict[str, Any]] | None:
+def _read_table(path: Path, problems: list[str],
+                read: Callable[[Path], list[dict[str, Any]]] | None = None) -> list[dict[str, Any]] | None:
+    """The rows of a Parquet file through `read` (an artifact's reader; any table by default); a file that cannot be
+    read becomes a problem listed in the report, never an error."""
     try:
-        import pyarrow.parquet as pq
+        if read is None:
+            import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pylist()
+            return pq.read_table(path).to_pylist()
+        return read(path)
     except (OSError, ValueError) as exc:
         problems.append(f"{path}: could not be read as Parquet ({exc})")
         return None
@@ -150,11 +157,11 @@ def collect(run_dir: str | Path) -> RunData:
                 data.manifests.append(manifest)
     data.manifests.sort(key=lambda m: (_as_int(m.get("stage", m.get("index", m.get("stage_index")))), m["_path"]))
 
-    for name, attr in (("scores.parquet", "scores"), ("levels.parquet", "levels")):
+    for name, attr, read in (("scores.parquet", "scores", read_rows), ("levels.parquet", "levels", read_level_rows)):
         paths = by_name.get(name, [])
         if paths:
             path = sorted(paths, key=lambda p: len(p.parts))[0]
-            setattr(data, attr, _read_table(path, data.problems))
+            setattr(data, attr, _read_table(path, data.problems, read))
             data.sources[attr] = path
     if by_name.get("levels.report.html"):
         data.calibration_report = by_name["levels.report.html"][0]
@@ -214,12 +221,12 @@ def _read_scores_beside(data: RunData, folder: Path) -> None:
     model, as the README scores the paper's proxies) read as one table."""
     for path in (folder / "scores.parquet", folder / "scores" / "scores.parquet"):
         if path.is_file():
-            data.scores = _read_table(path, data.problems)
+            data.scores = _read_table(path, data.problems, read_rows)
             data.sources["scores"] = path
             return
     per_model = sorted((folder / "scores").glob("*/scores.parquet"))
     if per_model:
-        tables = [_read_table(path, data.problems) for path in per_model]
+        tables = [_read_table(path, data.problems, read_rows) for path in per_model]
         data.scores = [row for table in tables if table for row in table]
         data.sources["scores"] = folder / "scores" / "*" / "scores.parquet"
 
@@ -235,7 +242,7 @@ def _levels_beside_the_run(data: RunData) -> None:
     for levels_file, folder in candidates:
         stem = levels_file.name.removesuffix(".parquet")
         if data.levels is None and levels_file.is_file():
-            data.levels = _read_table(levels_file, data.problems)
+            data.levels = _read_table(levels_file, data.problems, read_level_rows)
             data.sources["levels"] = levels_file
         if data.scores is None:
             _read_scores_beside(data, folder)
