@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"## sizes (modules, lines): {sum(n for _, n in table.values())} lines in "
               f"{sum(m for m, _ in table.values())} modules")
         for pkg, (m, n) in sorted(table.items(), key=lambda kv: (RANK.get(kv[0], 99), kv[0])):
-            print(f"{pkg:<14} {m:>3} {n:>6}")
+            print(f"{pkg:<20} {m:>3} {n:>6}")
     print(f"## edges ({len(edges)})")
     for (a, b), mods in sorted(edges.items(), key=lambda kv: (RANK.get(kv[0][0], 99), kv[0])):
         print(f"{a} -> {b}  ({len(mods)}: {', '.join(sorted(mods))})")
