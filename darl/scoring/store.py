@@ -31,7 +31,6 @@ from darl.locking import FolderLock
 from darl.scoring.job import ScoreJob
 
 _PART = re.compile(r"^(scores|samples)-(\d{6})\.parquet$")
-atomic_write_json = write_json  # the name older code imports
 
 
 class ShardStore:
