@@ -42,6 +42,9 @@ def eval_command(
     temperature: float = typer.Option(PAPER_TEMPERATURE, help=f"Sampling temperature (paper: {PAPER_TEMPERATURE})."),
     top_p: float = typer.Option(PAPER_TOP_P, "--top-p", help=f"Nucleus sampling (paper: {PAPER_TOP_P})."),
     seed: int = typer.Option(0, help="Base seed of the sampling."),
+    system_prompt: Optional[str] = typer.Option(None, "--system-prompt", help="A system message before every "
+                                                "prompt, as a recipe's system_prompt (default: none, as in the "
+                                                "paper). Evaluate with the one the model was trained with."),
     lcb_window: Optional[str] = typer.Option(None, "--lcb-window", help="LiveCodeBench contest dates START:END "
                                              "(default 2024-08-01:2025-01-31)."),
     lcb_difficulty: Optional[list[str]] = typer.Option(None, "--lcb-difficulty", help="easy, medium or hard "
@@ -89,7 +92,7 @@ def eval_command(
 
         torch.set_num_threads(threads)
     settings = EvalSettings(temperature=temperature, top_p=top_p, max_new_tokens=max_tokens, samples=samples,
-                            seed=seed, batch_problems=batch_problems)
+                            seed=seed, batch_problems=batch_problems, system_prompt=system_prompt)
     baseline_data = read_eval(baseline) if baseline is not None else None  # fail before loading any model
     from darl.evaluation.export import parse_formats
     from darl.verifiers.plain_math_verify import open_grader

@@ -68,6 +68,7 @@ class EvalSettings:
     seed: int = 0
     batch_problems: int = 8
     breakdown_keys: tuple[str, ...] = BREAKDOWN_KEYS
+    system_prompt: str | None = None  # a system message before every prompt: a recipe's `system_prompt`, same meaning
 
     def __post_init__(self) -> None:
         if self.samples is not None and self.samples < 1:
@@ -227,8 +228,8 @@ def _check_same_evaluation(existing: Mapping[str, Any], settings: Mapping[str, A
         raise InputError(f"holds an evaluation of {existing.get('model')!r}, not {model!r}", path=path,
                          hint="use a new -o folder for another model")
     old = existing.get("settings", {})
-    for key in ("temperature", "top_p", "max_new_tokens", "seed"):
-        if old.get(key) != settings[key]:
+    for key in ("temperature", "top_p", "max_new_tokens", "seed", "system_prompt"):
+        if old.get(key) != settings[key]:  # an eval.json from before system prompts has none: None, the same
             raise InputError(f"was made with {key}={old.get(key)!r}, this run asks {settings[key]!r}", path=path,
                              field=f"settings.{key}", hint="use a new -o folder, or the same settings to resume")
     for bench, n in settings["samples"].items():
@@ -264,7 +265,7 @@ def evaluate(generator: Generator, benchmarks: Mapping[str, Sequence[Problem]], 
     settings_record = {"temperature": settings.temperature, "top_p": settings.top_p,
                        "max_new_tokens": settings.max_new_tokens, "seed": settings.seed, "samples": samples_per,
                        "ks": {name: settings.ks_for(n) for name, n in samples_per.items()},
-                       "batch_problems": settings.batch_problems,
+                       "batch_problems": settings.batch_problems, "system_prompt": settings.system_prompt,
                        "thinking": generator_opens_thinking(generator)}
     revision = getattr(generator, "revision", None)  # names the exact weights where the back end can tell
     data: dict[str, Any] = {"format": EVAL_FORMAT, "model": generator.name, "model_revision": revision,
@@ -330,7 +331,7 @@ def _run_benchmark(generator: Generator, verifier: Any, pool: ThreadPoolExecutor
         seeds = tuple(settings.seed + _stable_hash(name, p.id) for p in batch)
         params = SamplingParams(n=n, temperature=settings.temperature, top_p=settings.top_p,
                                 max_new_tokens=settings.max_new_tokens, seed=settings.seed, seeds=seeds)
-        completions = generator.generate([chat_messages(p) for p in batch], params)
+        completions = generator.generate([chat_messages(p, settings.system_prompt) for p in batch], params)
         if len(completions) != len(batch) or any(len(c) != n for c in completions):
             raise RuntimeError(f"generator {generator.name!r} returned {[len(c) for c in completions]} completions "
                                f"for {len(batch)} prompts with n={n}")

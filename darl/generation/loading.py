@@ -85,9 +85,10 @@ def check_model_source(name_or_path: str | Path, gguf_file: str | None = None) -
         if not (path / gguf).is_file():
             raise InputError(f"GGUF file {gguf!r} not found in this folder", path=source)
         return "local"
-    if not path.is_dir() or not (path / "config.json").is_file():
+    if not path.is_dir() or not ((path / "config.json").is_file() or (path / "adapter_config.json").is_file()):
         raise InputError("not a model folder (no config.json)", path=source,
-                         hint="point at the folder save_pretrained wrote, or at a .gguf file")
+                         hint="point at the folder save_pretrained wrote (a model, or a LoRA/PEFT adapter with "
+                         "adapter_config.json), or at a .gguf file")
     return "local"
 
 
@@ -114,6 +115,10 @@ def load_model_and_tokenizer(
     source, gguf = _split_gguf(name_or_path, gguf_file)
     if kind == "local":
         source = str(Path(source).expanduser())
+        from darl.generation.adapters import is_adapter, merged_checkpoint
+
+        if is_adapter(source):  # a LoRA/PEFT adapter: its base with the adapter merged in, cached as a plain folder
+            source = str(merged_checkpoint(source))
     device = device or default_device()
     torch_dtype = resolve_dtype(dtype, device)
     extra: dict[str, Any] = {"trust_remote_code": trust_remote_code}

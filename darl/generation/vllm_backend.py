@@ -95,7 +95,11 @@ class VLLMGenerator:
         self._vllm = vllm
         self.name = name or str(model)
         self._source = str(model)
-        self.llm = vllm.LLM(model=str(model), dtype=dtype, seed=seed, **engine_args)
+        from darl.generation.adapters import is_adapter, merged_checkpoint
+
+        # vLLM loads whole models: a LoRA/PEFT adapter folder is merged into its base once (cached) and that loaded
+        location = str(merged_checkpoint(model)) if is_adapter(model) else str(model)
+        self.llm = vllm.LLM(model=location, dtype=dtype, seed=seed, **engine_args)
         self.tokenizer = self.llm.get_tokenizer()
         self._revision: str | None = None
 

@@ -104,13 +104,14 @@ def lora_config(settings: Any) -> Any:
 
 def is_adapter(path: str) -> bool:
     """A checkpoint of a LoRA stage holds only the adapter (adapter_config.json) on top of its base model."""
-    from pathlib import Path
+    from darl.generation.adapters import is_adapter as _is_adapter
 
-    return (Path(path) / "adapter_config.json").is_file()
+    return _is_adapter(path)
 
 
 def load_merged(path: str) -> Any:
-    """The base model with the adapter at `path` merged in: the next stage (or the held-out check) starts from it."""
-    from peft import AutoPeftModelForCausalLM
+    """The base model with the adapter at `path` merged in: the next stage (or the held-out check) starts from it
+    (`darl.generation.adapters.load_merged`, the one adapter loader, which `darl eval` and scoring use too)."""
+    from darl.generation.adapters import load_merged as _load_merged
 
-    return AutoPeftModelForCausalLM.from_pretrained(path).merge_and_unload()
+    return _load_merged(path)
