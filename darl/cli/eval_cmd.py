@@ -12,6 +12,7 @@ from rich.console import Console
 from darl.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from darl.atomic import atomic_write_text
 from darl.benchmarks.registry import BENCHMARKS
 from darl.cli.main import app
 from darl.cli.options import Backend, Dtype, alias, choices, value
@@ -134,7 +135,7 @@ def eval_command(
     if baseline_data is not None:
         comparisons = compare_evals(result.data, baseline_data)
         print_comparison(comparisons, Console())
-        (Path(out) / "compare.json").write_text(json.dumps(
+        atomic_write_text(Path(out) / "compare.json", json.dumps(
             {"baseline": str(baseline), "comparisons": [c.to_dict() for c in comparisons]}, indent=2) + "\n")
     Console().print(f"wrote {result.path} and {Path(out) / 'samples.jsonl'}")
     if export_formats:

@@ -22,11 +22,10 @@ import hashlib
 import importlib.util
 import json
 import os
-import shutil
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from darl.atomic import atomic_folder
 from darl.errors import InputError
 
 if TYPE_CHECKING:
@@ -266,20 +265,12 @@ def gguf_checkpoint(path: str | Path, cache_dir: str | Path | None = None) -> Pa
         return final
     loaded, tokenizer = load_model_and_tokenizer(path, device="cpu", dtype="float32")
     model = _dequantized_copy(loaded)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}-{time.monotonic_ns()}"
-    try:
+    # replace=False: another process that published the same folder first wins; its copy is as good as ours
+    with atomic_folder(final, replace=False) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         (tmp / "darl_gguf_source.json").write_text(json.dumps({"gguf": str(Path(source) / gguf),
                                                                "fingerprint": fingerprint}, indent=2))
-        try:
-            os.replace(tmp, final)
-        except OSError:  # another process published the same folder first; its copy is as good as ours
-            if not (final / "config.json").is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 
