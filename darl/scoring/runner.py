@@ -35,12 +35,13 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import darl
+from darl.artifacts.scores import file_sha256
 from darl.errors import InputError
 from darl.generation.base import Completion, Generator
 from darl.prompting import chat_messages, generator_opens_thinking
 from darl.records import Problem, Verdict
 from darl.scoring.job import ModelSpec, ScoreJob
-from darl.scoring.store import ShardStore, file_sha256
+from darl.scoring.store import ShardStore
 from darl.scoring.table import sample_rows, score_row
 from darl.scoring.verify_process import ProcessVerifier, verifier_versions
 from darl.verifiers import Verifier
@@ -82,7 +83,7 @@ def default_generator_factory(spec: ModelSpec) -> Generator:
 def load_shard_problems(job: ScoreJob) -> tuple[list[Problem], int]:
     """The problems of this shard, in file order, and the file's total count. InputError for a file that does not
     fit the schema (names the row and field) or doubled ids."""
-    from darl.data.io import read_problems
+    from darl.artifacts.problems import read_problems
 
     problems = read_problems(job.problems_path)
     if not problems:
