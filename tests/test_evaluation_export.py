@@ -137,3 +137,13 @@ def test_cli_export_and_eval_flags_fail_before_work(evaluation, tmp_path):
     assert res.exit_code != 0 and "unknown export format 'csv'" in str(res.exception)
     res = runner.invoke(app, ["eval", "no/such-model", "-b", "aime24", "-o", str(tmp_path / "e"), "--grader", "mv"])
     assert res.exit_code == 2 and "'mv' is not one of" in res.output  # a choice: usage error, listed in --help
+
+
+def test_lighteval_model_folder_is_a_plain_path():
+    """lighteval's results/<model>/ folder: `org/name` stays two folders, a local path its last two parts, and a
+    darl model name such as `embedded:small` loses the colon some file systems refuse."""
+    from darl.evaluation.export import lighteval_model_name
+
+    assert lighteval_model_name("org/name") == "org/name"
+    assert lighteval_model_name("/runs/exp/stage-2/final") == "stage-2/final"
+    assert lighteval_model_name("embedded:small") == "embedded_small"

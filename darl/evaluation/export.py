@@ -54,8 +54,9 @@ def sanitize_model_name(model_name: str) -> str:
 
 
 def lighteval_model_name(model: str) -> str:
-    """lighteval keeps `org/name` as two folders; a local path becomes its last two parts."""
-    parts = [p for p in Path(model).parts if p not in ("/", "")]
+    """lighteval keeps `org/name` as two folders; a local path becomes its last two parts. Characters a Hub id
+    never has and some file systems refuse (`embedded:small`'s colon) become '_'."""
+    parts = [re.sub(r'[<>:"\\|?*]', "_", p) for p in Path(model).parts if p not in ("/", "")]
     return "/".join(parts[-2:]) if len(parts) > 2 else "/".join(parts)
 
 
