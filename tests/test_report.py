@@ -123,3 +123,17 @@ def test_every_embedded_figure_decodes_to_a_drawn_png(full_run: Path) -> None:
         assert pixels.shape[0] >= 100 and pixels.shape[1] >= 200, (alt, pixels.shape)
         assert pixels.std() > 1.0, f"{alt}: a blank figure"
         assert alt.strip(), "every figure has alt text"
+
+
+def test_calibration_numbers_show_as_a_matrix_and_a_per_model_table():
+    from darl.report.render import calibration_tables
+
+    scalars = {"levels/agreement/spearman/large/small": 0.64, "levels/model/small/mean_pass_rate": 0.19,
+               "levels/model/small/truncation_rate": 0.003, "levels/policy_fit/small/spearman": 0.9,
+               "levels/policy_pass_rate/level2/math": 0.22, "levels/count/level2/math": 429, "levels/new/key": 7}
+    html = "\n".join(calibration_tables(scalars))
+    # the matrix is symmetric: the one pair fills both off-diagonal cells
+    assert html.count("<td>0.64</td>") == 2 and html.count("<td>1</td>") == 2
+    assert "<td>0.190</td><td>0.003</td><td>0.900</td><td>-</td>" in html  # small's row, absent fit stats as "-"
+    assert "<td>0.22</td>" in html
+    assert "levels/new/key" in html and "levels/count" not in html  # an unknown key is listed, counts are elsewhere

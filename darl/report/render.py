@@ -135,14 +135,63 @@ def section_data(run: RunData) -> str:
                               "proxy agreement is not shown."))
     else:
         # counts per level are in the table above; the rest (agreement between proxies, policy fit) here
-        scalars = [(k, v) for k, v in _flat_scalars(run.calibration) if not k.startswith("levels/count/")][:80]
         parts.append("<h3>Levels calibration</h3>")
         if run.calibration_report is not None:
             link = Path(os.path.relpath(run.calibration_report, run.root)).as_posix()  # may sit beside the run
             parts.append(f'<p>darl levels\' full calibration report: <a href="{page.esc(link)}">{page.esc(link)}</a> '
                          "(a separate file beside this one).</p>")
-        parts.append(page.table(["quantity", "value"], [[page.esc(k), page.esc(_fmt(v))] for k, v in scalars]))
+        parts += calibration_tables(dict(_flat_scalars(run.calibration)))
     return "\n".join(parts)
+
+
+def calibration_tables(scalars: dict[str, Any]) -> list[str]:
+    """The calibration numbers as a person reads them: proxy agreement as a model x model matrix of Spearman
+    correlations, one row per model (mean pass rate, truncation, how well it predicts the policy's own pass rate),
+    the policy's pass rate per level; any other key in a plain list, so nothing darl levels wrote is hidden."""
+    used: set[str] = set()
+
+    def take(key: str) -> Any:
+        used.add(key)
+        return scalars.get(key)
+
+    parts = []
+    pairs = [k.split("/")[3:5] for k in scalars if k.startswith("levels/agreement/spearman/")]
+    models = sorted({m for pair in pairs for m in pair})
+    if models:
+        def cell(a: str, b: str) -> str:
+            if a == b:
+                return "1"
+            value = take(f"levels/agreement/spearman/{a}/{b}")
+            value = take(f"levels/agreement/spearman/{b}/{a}") if value is None else value
+            return "-" if value is None else f"{value:.2f}"
+
+        parts.append("<p>Agreement between the scored models: Spearman correlation of per-problem pass rates.</p>")
+        parts.append(page.table(["", *models], [[page.esc(a), *(cell(a, b) for b in models)] for a in models]))
+    fit_keys = ("mean_pass_rate", "truncation_rate")
+    fit_stats = ("spearman", "pearson", "mae", "auroc_solved")
+    per_model = sorted({k.split("/")[2] for k in scalars if k.startswith(("levels/model/", "levels/policy_fit/"))})
+    if per_model:
+        rows = []
+        for m in per_model:
+            values = [take(f"levels/model/{m}/{k}") for k in fit_keys]
+            values += [take(f"levels/policy_fit/{m}/{k}") for k in fit_stats]
+            rows.append([page.esc(m), *("-" if v is None else f"{v:.3f}" for v in values)])
+        parts.append("<p>Per model; the policy-fit columns say how well its pass rate predicts the policy's own "
+                     "(Spearman, Pearson, mean absolute error, AUROC for \"the policy solves it at least once\").</p>")
+        parts.append(page.table(["model", "mean pass rate", "truncated", "fit: Spearman", "fit: Pearson", "fit: MAE",
+                                 "fit: AUROC"], rows))
+    levels = sorted({k.split("/")[2] for k in scalars if k.startswith("levels/policy_pass_rate/")})
+    if levels:
+        domains = sorted({k.split("/")[3] for k in scalars if k.startswith("levels/policy_pass_rate/")})
+        rows = [[page.esc(lv), *("-" if (v := take(f"levels/policy_pass_rate/{lv}/{d}")) is None else f"{v:.2f}"
+                                 for d in domains)] for lv in levels]
+        parts.append("<p>The policy's pass rate on each level at its training temperature (its initial training "
+                     "reward there; the paper's 0.58 / 0.50 / 0.17).</p>")
+        parts.append(page.table(["level", *domains], rows))
+    rest = [(k, v) for k, v in scalars.items() if k not in used and not k.startswith("levels/count/")]
+    if rest:
+        parts.append(page.table(["other quantity", "value"], [[page.esc(k), page.esc(_fmt(v))] for k, v in rest]))
+    return parts
 
 
 def _fmt(value: Any) -> str:
