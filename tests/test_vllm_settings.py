@@ -134,3 +134,26 @@ def test_eval_cli_refuses_vllm_options_on_transformers(tmp_path, tiny):
                                       "--max-model-len", "4096", "-o", str(tmp_path / "e")])
     assert result.exit_code != 0
     assert "back end is transformers" in str(result.exception or result.output)
+
+
+def test_vllm_loads_an_adapter_merged_into_its_base(tmp_path, tiny, fake_vllm, monkeypatch):
+    """vLLM loads whole models: a LoRA adapter folder reaches vllm.LLM as the cached merged folder, while the
+    generator keeps the adapter's path as its name."""
+    peft = pytest.importorskip("peft")
+    from pathlib import Path
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from darl.generation.vllm_backend import VLLMGenerator
+
+    monkeypatch.setenv("DARL_CACHE", str(tmp_path / "cache"))
+    adapter = tmp_path / "adapter"
+    model = peft.get_peft_model(AutoModelForCausalLM.from_pretrained(tiny),
+                                peft.LoraConfig(r=2, target_modules=["q_proj", "v_proj"]))
+    model.save_pretrained(adapter)
+    AutoTokenizer.from_pretrained(tiny).save_pretrained(adapter)
+    generator = VLLMGenerator(adapter)
+    loaded = [kwargs["model"] for name, kwargs in fake_vllm if name == "LLM"]
+    assert generator.name == str(adapter)
+    assert len(loaded) == 1 and loaded[0].startswith(str(tmp_path / "cache" / "adapters"))
+    assert (Path(loaded[0]) / "config.json").is_file()  # a whole model folder, not the adapter
