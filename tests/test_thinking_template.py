@@ -110,7 +110,7 @@ def test_darl_verify_option(tmp_path):
 def _save_model(folder, tokenizer, reply: str):
     """A tiny Qwen2 fitted to answer MATH's prompt with `reply`, saved with `tokenizer` (whose template it learnt)."""
     model = build_tiny_model(tokenizer)
-    loss = memorize_replies(model, tokenizer, [(MATH.prompt, reply)], steps=150)
+    loss = memorize_replies(model, tokenizer, [(MATH.prompt, reply)], steps=400)  # 150 left the ChatML one at 0.135
     assert loss < 0.05
     folder.mkdir(parents=True)
     model.save_pretrained(folder)
