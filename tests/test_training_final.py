@@ -4,15 +4,13 @@ written atomically, without the training-only state, loadable by transformers.""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from training_tiny import make_tiny_policy  # noqa: E402
+from training_tiny import make_tiny_policy
 
-from darl.training.final_model import FINAL_DIR, PROVENANCE, publish_final  # noqa: E402
+from darl.training.final_model import FINAL_DIR, PROVENANCE, publish_final
 
 
 def _checkpoint(folder: Path) -> Path:

@@ -5,17 +5,15 @@ reward weights, run name, project and system prompt reach TRL; and a real two-st
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_training_run import write_levels  # noqa: E402
-from training_tiny import DigitStandIn, make_tiny_policy  # noqa: E402
+from test_training_run import write_levels
+from training_tiny import DigitStandIn, make_tiny_policy
 
-from darl.errors import InputError  # noqa: E402
-from darl.training.recipe import parse_recipe  # noqa: E402
+from darl.errors import InputError
+from darl.training.recipe import parse_recipe
 
 BASE = """
 name: pt

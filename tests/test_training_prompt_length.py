@@ -3,17 +3,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from training_tiny import DigitStandIn, make_tiny_policy  # noqa: E402
-from test_training_run import recipe_text, write_levels  # noqa: E402
+from training_tiny import DigitStandIn, make_tiny_policy
+from test_training_run import recipe_text, write_levels
 
-from darl.errors import InputError  # noqa: E402
-from darl.training.recipe import parse_recipe  # noqa: E402
+from darl.errors import InputError
+from darl.training.recipe import parse_recipe
 
 
 def test_a_prompt_over_max_prompt_length_is_refused_with_its_token_count(tmp_path):

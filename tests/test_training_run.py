@@ -16,12 +16,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from training_tiny import DigitStandIn, make_tiny_policy  # noqa: E402
+from training_tiny import DigitStandIn, make_tiny_policy
 
-from darl.records import Problem  # noqa: E402
-from darl.training.metrics import NAMESPACES, read_jsonl  # noqa: E402
-from darl.training.recipe import parse_recipe  # noqa: E402
+from darl.records import Problem
+from darl.training.metrics import NAMESPACES, read_jsonl
+from darl.training.recipe import parse_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 

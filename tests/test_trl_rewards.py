@@ -5,7 +5,6 @@ and the example script runs real GRPO steps with them on the embedded default.""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -85,11 +84,11 @@ def test_thinking_flag_grades_only_after_the_closed_thought(verifier):
 
 @pytest.mark.slow
 def test_example_script_runs_grpo_steps_on_the_embedded_default(embedded_family, tmp_path):
-    sys.path.insert(0, str(REPO / "examples"))
-    try:
-        import trl_grpo
-    finally:
-        sys.path.pop(0)
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("trl_grpo", REPO / "examples" / "trl_grpo.py")
+    trl_grpo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(trl_grpo)
     logs = trl_grpo.main(["--steps", "1", "--output-dir", str(tmp_path / "out")])
     assert len(logs) == 1
     step = logs[0]
