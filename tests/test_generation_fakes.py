@@ -106,9 +106,6 @@ def test_vllm_missing_is_a_clear_error(tmp_path, monkeypatch):
 @pytest.mark.gpu
 @pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason="vllm not installed")
 def test_vllm_real(tmp_path):
-    torch = pytest.importorskip("torch")
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
     from darl.generation.vllm_backend import VLLMGenerator
 
     path = save_tiny_model(tmp_path / "m", pairs=[("Say hi", "hello")], steps=300)
