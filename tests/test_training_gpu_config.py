@@ -79,3 +79,19 @@ def test_deepspeed_accepts_the_config():
     bad["zero_optimization"]["overlap_comn"] = True  # a typo: DeepSpeed's schema refuses it, so the check is real
     with pytest.raises(Exception, match="overlap_comn"):
         DeepSpeedConfig(bad)
+
+
+def test_building_a_grpo_config_raises_no_upstream_rename_warning(tmp_path):
+    """transformers 5 warns that TrainingArguments' `gradient_checkpointing` is renamed; TRL's defaults trigger it on
+    every run. darl filters exactly that message (trl_support.quiet_upstream_renames), nothing else."""
+    import warnings
+
+    from darl.training.trl_args import build_grpo_config
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        build_grpo_config({"output_dir": str(tmp_path), "use_cpu": True, "bf16": False}, "stages.0")
+        warnings.warn("an unrelated FutureWarning", FutureWarning)
+    messages = [str(w.message) for w in caught]
+    assert not [m for m in messages if "gradient_checkpointing" in m], messages
+    assert "an unrelated FutureWarning" in messages

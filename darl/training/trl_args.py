@@ -82,6 +82,9 @@ def build_grpo_config(kwargs: dict[str, Any], where: str) -> Any:
     """`trl.GRPOConfig(**kwargs)`; TRL's own refusal of a value becomes an InputError that names `where`."""
     from trl import GRPOConfig
 
+    from darl.training.trl_support import quiet_upstream_renames
+
+    quiet_upstream_renames()
     try:
         return GRPOConfig(**kwargs)
     except (TypeError, ValueError) as exc:

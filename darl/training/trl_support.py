@@ -11,6 +11,7 @@ when someone installs a TRL outside the range anyway.
 from __future__ import annotations
 
 import inspect
+import warnings
 
 TESTED_TRL = ("1.8.0", "1.17")  # >= first, < second (pyproject.toml says the same)
 
@@ -67,3 +68,11 @@ def check_trl() -> None:
         raise ImportError(f"trl {trl.__version__} lacks what darl's trainer uses: {', '.join(missing)}. darl is "
                           f"tested with trl>={TESTED_TRL[0]},<{TESTED_TRL[1]}: pip install "
                           f"'trl>={TESTED_TRL[0]},<{TESTED_TRL[1]}'")
+
+
+def quiet_upstream_renames() -> None:
+    """Silence transformers 5's FutureWarnings about `gradient_checkpointing` being renamed `activation_checkpointing`.
+    TRL's own GRPOConfig defaults and trainer raise them on every run (darl passes the field only when a recipe sets
+    `scale.gradient_checkpointing`), so a user sees several warnings about code they did not write and cannot
+    change. Only those messages are filtered; every other warning still shows (once, darl.cli's logging)."""
+    warnings.filterwarnings("ignore", message=r".*gradient_checkpointing.* is deprecated", category=FutureWarning)
