@@ -243,6 +243,8 @@ def render(out: Path) -> str:
               "The fewer prompts a level holds, the more often a leveled arm revisits each one at 32 prompts a step "
               "(the paper's levels hold tens of thousands); KL is to each stage's own starting policy, TRL's "
               "reference, so a second stage starts again near 0:", "", *diagnosis(out), ""]
+    lines += ["Earlier rounds (a smaller pool, 4,096 rollouts, arms `L2_only` and `two_stage_online`) and what each "
+              "round changed are in docs/training.md, \"Does training help on the embedded default?\".", ""]
     lines += ["## Not in this document yet", "",
               "- Claim 1 with Level 1 and Level 3 alone (arms `L1_only`, `L3_only` in this script) and claim 3 (mixed "
               "math + code; needs the code split scored): not run for lack of CPU time.",
