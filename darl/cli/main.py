@@ -98,6 +98,9 @@ def configure_logging(level: str) -> None:
     root.setLevel(getattr(logging, level.upper()))
     logging.captureWarnings(True)
     warnings.simplefilter("once")
+    from darl.training.trl_support import quiet_upstream_renames
+
+    quiet_upstream_renames()  # after simplefilter, which would otherwise take precedence over it
 
 
 def _version(value: bool) -> None:
