@@ -126,6 +126,7 @@ def test_heldout_set_is_disjoint_from_every_training_prompt():
     assert held.problems == fresh_heldout("math", (1, 3), 40, exclude=seen).problems  # deterministic
 
 
+@pytest.mark.slow
 def test_a_fresh_train_pool_shares_no_prompt_with_the_heldout_set_or_any_role():
     from darl.comparison.heldout import fresh_heldout, fresh_train_pool, seen_prompts
 

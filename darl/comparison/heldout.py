@@ -17,6 +17,7 @@ has seen almost all of them; such a level yields fewer problems than asked, and 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 from darl.records import Domain, Problem
@@ -34,9 +35,11 @@ class HeldoutSet:
     excluded_prompts: int  # size of the exclusion set (warm start + every suite's train split)
 
 
-def seen_prompts(preset: str = "default") -> set[str]:
+@lru_cache(maxsize=4)
+def seen_prompts(preset: str = "default") -> frozenset[str]:
     """Every prompt a role or the policy may have trained on: the family's warm-start stream and the train split of
-    every suite."""
+    every suite. Cached: building the warm-start stream takes tens of seconds, and a held-out set and a train pool
+    are usually drawn in one process."""
     from darl.embedded.family import preset_config
     from darl.embedded.suite import SUITES, suite_pairs, warm_start_pairs
 
@@ -44,11 +47,11 @@ def seen_prompts(preset: str = "default") -> set[str]:
     seen = {p.prompt for p, _ in warm_start_pairs(cfg.suite, cfg.warm_start_per_domain, cfg.level_weights)}
     for name in SUITES:
         seen.update(p.prompt for p, _ in suite_pairs(name, "train"))
-    return seen
+    return frozenset(seen)
 
 
 def fresh_heldout(domain: Domain = "math", levels: Sequence[int] = (1, 2, 3, 4), per_level: int = 64,
-                  preset: str = "default", exclude: set[str] | None = None) -> HeldoutSet:
+                  preset: str = "default", exclude: frozenset[str] | set[str] | None = None) -> HeldoutSet:
     """Up to `per_level` unseen problems of each generator level: the suite's held-out problems first, then fresh
     ones. Deterministic for its arguments."""
     from darl.embedded.family import preset_config
@@ -70,7 +73,8 @@ def fresh_train_pool(domain: Domain = "math", levels: Sequence[int] = (1, 2, 3, 
     return _fresh(domain, levels, per_level, exclude, [], TRAIN_SEED_BASE, "train-x")
 
 
-def _fresh(domain: Domain, levels: Sequence[int], per_level: int, exclude: set[str], first: list[Problem],
+def _fresh(domain: Domain, levels: Sequence[int], per_level: int, exclude: frozenset[str] | set[str],
+           first: list[Problem],
            seed_base: int, id_prefix: str) -> HeldoutSet:
     """Per level: the `first` problems of that level not in `exclude`, then fresh generator problems from
     `seed_base + 100_000 * level` on, skipping any prompt in `exclude` or already taken."""
