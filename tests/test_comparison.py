@@ -115,6 +115,7 @@ def test_health_names_each_failure_with_its_step():
     assert check_health(healthy, heldout=[(0, 0.3), (20, 0.4)]) == []
 
 
+@pytest.mark.slow  # builds the family's whole warm-start stream (13 s)
 def test_heldout_set_is_disjoint_from_every_training_prompt():
     from darl.comparison.heldout import fresh_heldout, seen_prompts
 

@@ -165,6 +165,18 @@ def test_dry_run_needs_a_config_for_an_unknown_hub_model(tmp_path):
     assert result.exit_code != 0 and "--levels and --out are required" in str(result.exception)
 
 
+@pytest.fixture
+def accelerate_state_reset():
+    """accelerate's process state is a per-process singleton: set up while torch pretends to have CUDA, it would
+    keep `device = cuda` for every later test in this worker (they then fail with "Torch not compiled with CUDA")."""
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    yield
+    AcceleratorState._reset_state(reset_partial_state=True)
+
+
+@pytest.mark.usefixtures("accelerate_state_reset")
 def test_training_on_gpus_refuses_a_stage_that_cannot_fit_before_any_work(monkeypatch, tmp_path):
     """`darl train` (not --dry-run) on CUDA runs the preflight with the machine's memory first. The GPU is a
     stand-in here: torch reports CUDA and a 40 GiB card; the refusal comes before the levels file is even read."""
