@@ -64,10 +64,14 @@ def run_one(name: str, args: list[str], out: Path) -> dict:
     peak = re.search(r"PEAK_RSS_KB (\d+)", proc.stderr)
     text = proc.stdout + ("\n--- stderr ---\n" + proc.stderr if proc.returncode else "")
     (out / f"{name}.txt").write_text(text)
-    lines = [ln.strip() for ln in proc.stdout.splitlines() if RATIO_LINE.search(ln) and "│" not in ln
-             and not ln.strip().startswith(("┃", "┏", "┗", "━"))]
+    lines = [_clip(ln.strip()) for ln in proc.stdout.splitlines() if RATIO_LINE.search(ln) and "│" not in ln
+             and not ln.strip().startswith(("┃", "┏", "┗", "━", "{"))]  # "{": a trainer's logged metrics dict
     return {"name": name, "file": f"{name}.txt", "args": args, "rc": proc.returncode, "seconds": round(seconds, 1),
             "peak_rss_mb": round(int(peak.group(1)) / 1024) if peak else None, "ratio_lines": lines[-4:]}
+
+
+def _clip(line: str, width: int = 160) -> str:
+    return line if len(line) <= width else line[:width - 3] + "..."
 
 
 def table_rows(text: str) -> list[str]:
@@ -88,8 +92,10 @@ def render(out: Path) -> str:
              "| benchmark | compares | ratio lines (as the script prints them) | run time | peak memory |",
              "|---|---|---|---|---|"]
     for r in results["runs"]:
-        what = RUNS.get(r["name"].split("@")[0], ("",))[0]
-        ratios = "<br>".join(r["ratio_lines"]) if r["rc"] == 0 else f"failed (exit {r['rc']}, see its output)"
+        base, _, label = r["name"].partition("@")
+        what = f"as {base} above, at {label}" if label else RUNS.get(base, ("",))[0]
+        ratios = "<br>".join(_clip(x) for x in r["ratio_lines"] if not x.startswith("{")) if r["rc"] == 0 else \
+            f"failed (exit {r['rc']}, see its output)"
         mem = "-" if r["peak_rss_mb"] is None else f"{r['peak_rss_mb']} MB"
         lines.append(f"| {r['name']} | {what} | {ratios} | {r['seconds']:.0f} s | {mem} |")
     lines += ["", "The rows of each benchmark's own table, as it printed them (its headers are in its output file):", ""]
