@@ -136,6 +136,9 @@ def test_a_fresh_train_pool_shares_no_prompt_with_the_heldout_set_or_any_role():
     assert pool.per_level == {2: 30, 3: 30}
     prompts = {p.prompt for p in pool.problems}
     assert len(prompts) == 60 and not prompts & {p.prompt for p in held} and not prompts & seen_prompts("default")
+    from darl.embedded.suite import SUITES, suite_pairs
+
+    assert not prompts & {p.prompt for name in SUITES for p, _ in suite_pairs(name, "heldout")}
     assert all(p.id.startswith("train-x-math-") for p in pool.problems)
 
 

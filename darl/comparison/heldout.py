@@ -67,9 +67,13 @@ def fresh_train_pool(domain: Domain = "math", levels: Sequence[int] = (1, 2, 3, 
                      preset: str = "default", heldout: Sequence[Problem] = ()) -> HeldoutSet:
     """Up to `per_level` more training problems of each generator level, for a larger RL pool than the suite's train
     split (80 math problems a level, fixed by the family build): fresh prompts that no role saw in its warm start,
-    in no suite split, and not among `heldout` (pass the held-out set the runs will be evaluated on). Deterministic
-    for its arguments; seeds from TRAIN_SEED_BASE, so never the held-out set's seeds."""
-    exclude = seen_prompts(preset) | {p.prompt for p in heldout}
+    in no suite split (the suites' held-out splits are `darl eval`'s embedded benchmarks), and not among `heldout`
+    (pass the held-out set the runs will be evaluated on). Deterministic for its arguments; seeds from
+    TRAIN_SEED_BASE, so never the held-out set's seeds."""
+    from darl.embedded.suite import SUITES, suite_pairs
+
+    suite_heldout = {p.prompt for name in SUITES for p, _ in suite_pairs(name, "heldout")}
+    exclude = seen_prompts(preset) | suite_heldout | {p.prompt for p in heldout}
     return _fresh(domain, levels, per_level, exclude, [], TRAIN_SEED_BASE, "train-x")
 
 
