@@ -195,9 +195,25 @@ def test_compare_end_to_end_on_the_embedded_family(tiny_levels, embedded_family)
     assert not any(s.startswith("  eval") for s in said)
     assert again["arms"] == summary["arms"]
     with pytest.raises(InputError, match="another spec"):
-        spec.write_text(_spec_text("levels.parquet").replace("seeds: [0, 1]", "seeds: [0, 1, 2]")
+        spec.write_text(_spec_text("levels.parquet", budget=64)
                         + f"model: {embedded_family.path('small')}\n")
         compare(spec, out, say=said.append)
+
+
+def test_a_comparison_folder_grows_by_arms_and_seeds_but_refuses_a_changed_run(tmp_path):
+    from darl.comparison.runner import check_extends
+
+    arm = {"name": "a", "recipe": "embedded_two_stage", "stages": None, "overrides": {}}
+    old = {"name": "c", "levels": "l.parquet", "seeds": [0, 1], "budget": {"rollouts": 48}, "baseline": "a",
+           "arms": [arm]}
+    grown = {**old, "name": "c2", "seeds": [0, 1, 2], "baseline": "b",
+             "arms": [arm, {**arm, "name": "b", "overrides": {"defaults": {"learning_rate": 1e-4}}}]}
+    check_extends(old, grown, tmp_path / "spec.resolved.json")  # more arms and seeds: accepted
+    check_extends(grown, old, tmp_path / "spec.resolved.json")  # fewer: accepted (their runs stay on disk)
+    with pytest.raises(InputError, match="differs in budget"):
+        check_extends(old, {**old, "budget": {"rollouts": 64}}, tmp_path / "spec.resolved.json")
+    with pytest.raises(InputError, match=r"arm\(s\) a had another definition"):
+        check_extends(old, {**old, "arms": [{**arm, "stages": 1}]}, tmp_path / "spec.resolved.json")
 
 
 def test_one_run_is_claimed_by_one_process_at_a_time(tmp_path):

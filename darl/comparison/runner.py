@@ -3,7 +3,8 @@ held-out set at the start, at each stage's end and (optionally) every `eval.curv
 
 Comparison folder:
 ```
-<out>/spec.resolved.json             the spec as run (a rerun with another spec is refused)
+<out>/spec.resolved.json             the spec as last run (arms and seeds may be added later; any change that
+                                     alters a finished run is refused: `check_extends`)
 <out>/heldout.parquet                the held-out problems every evaluation uses
 <out>/runs/<arm>/seed-<s>/           a darl train run folder (recipe.resolved.yaml, metrics.jsonl, stage-*/ ...)
 <out>/eval/start/                    the starting policy (eval.json + samples.jsonl), shared by every arm
@@ -71,9 +72,8 @@ def prepare(spec: ComparisonSpec, out: Path) -> list[Problem]:
     if recorded.exists():
         old = json.loads(recorded.read_text())
         if old != resolved:
-            changed = sorted(k for k in resolved if old.get(k) != resolved[k])
-            raise InputError(f"holds a comparison with another spec (differs in {', '.join(changed)})", path=recorded,
-                             hint="use the same spec to continue, or a new --out")
+            check_extends(old, resolved, recorded)
+            atomic_write_text(recorded, json.dumps(resolved, indent=2) + "\n")
     else:
         atomic_write_text(recorded, json.dumps(resolved, indent=2) + "\n")
     path = out / HELDOUT_FILE
@@ -82,6 +82,29 @@ def prepare(spec: ComparisonSpec, out: Path) -> list[Problem]:
         _check_disjoint(problems, spec.levels)
         write_problems(problems, path)
     return read_problems(path)
+
+
+# Spec fields a comparison folder may change between calls: they choose which runs exist and how they are reported,
+# never what a finished run or evaluation holds. Every other field (levels, budget, held-out set, eval settings, the
+# starting model) is part of every run, so changing it needs a new folder.
+EXTENSIBLE_FIELDS = ("name", "arms", "seeds", "baseline")
+
+
+def check_extends(old: dict, new: dict, recorded: Path) -> None:
+    """Accept a spec that only adds (or leaves out) arms and seeds, or renames the comparison or its baseline, so
+    that a finished comparison can grow by an arm without retraining the others; refuse any change that would make
+    a finished run mean something else: a shared field, or the definition of an arm that keeps its name."""
+    changed = sorted(k for k in set(old) | set(new) if k not in EXTENSIBLE_FIELDS and old.get(k) != new.get(k))
+    if changed:
+        raise InputError(f"holds a comparison with another spec (differs in {', '.join(changed)}); only arms, seeds, "
+                         "the name and the baseline may change in a folder", path=recorded,
+                         hint="use the same spec to continue, or a new --out")
+    before = {arm["name"]: arm for arm in old.get("arms", [])}
+    redefined = [arm["name"] for arm in new.get("arms", []) if arm["name"] in before and before[arm["name"]] != arm]
+    if redefined:
+        raise InputError(f"holds a comparison whose arm(s) {', '.join(redefined)} had another definition; their "
+                         "finished runs would no longer match it", path=recorded,
+                         hint="give the changed arm a new name, or use a new --out")
 
 
 def _heldout_problems(spec: ComparisonSpec) -> list[Problem]:
