@@ -70,7 +70,7 @@ def prepare_base(base: Path, train_per_level: int = 0) -> Path:
     torch.set_num_threads(1)
     pipe.step("problems", 2, 4, lambda: _problems(base, spec, built["suite"], train_per_level))
     pipe.step("score", 3, 4, lambda: demo._score(base, spec, built["family"], print))
-    pipe.step("levels", 4, 4, lambda: demo._levels(base))
+    pipe.step("levels", 4, 4, lambda: demo._levels(base, demo.policy_scoring(spec, built["family"]["small"])[0]))
     out = base / "levels-all.parquet"
     if not out.exists():
         leveled = pq.read_table(base / "levels.parquet")
@@ -105,6 +105,54 @@ def _problems(base: Path, spec, suite: str, train_per_level: int) -> dict:
         print(f"train pool: suite split + {len(pool.problems)} fresh math problems {pool.per_level}")
         result = {"problems": len(problems), "fresh": pool.per_level, "paths": result["paths"]}
     return result
+
+
+# Claim 3 (mixed domains): the shipped `embedded_mixed` recipe (math Level 1 : code Level 3 = 2.1 : 1 in every batch)
+# against the same recipe with only its math stream and only its code stream, at the same rollouts (30 steps of
+# 31 prompts x 8), every arm evaluated on math and code held-out problems (the report breaks Pass@1 down by domain).
+MIXED_ARMS = {
+    "mixed": {"recipe": "embedded_mixed", "overrides": {"stages": [{"end": {"plateau": None}}]}},
+    "mixed_math_only": {"recipe": "embedded_mixed", "overrides": {
+        "stages": [{"mix": [{"domain": "math", "level": 1}], "end": {"plateau": None}}]}},
+    "mixed_code_only": {"recipe": "embedded_mixed", "overrides": {
+        "stages": [{"mix": [{"domain": "code", "level": 3}], "end": {"plateau": None}}]}},
+}
+MIXED_BUDGET = 30 * 31 * 8
+MIXED_HELDOUT = {"math": {"levels": [1, 2, 3, 4], "per_level": 50}, "code": {"levels": [1, 2, 3, 4], "per_level": 25}}
+
+
+def prepare_mixed(out: Path, seeds: list[int]) -> Path:
+    """The demo's data steps with both domains (the suite's math and code train splits, scored and leveled
+    together) into out/base, a held-out file of fresh math and code problems, and the claim-3 spec; returns it."""
+    import dataclasses
+
+    import torch
+
+    from darl import demo
+    from darl.artifacts.problems import write_problems
+    from darl.comparison.heldout import fresh_heldout
+
+    spec = dataclasses.replace(demo.PRESETS["default"], domains=("math", "code"))
+    base = out / "base"
+    base.mkdir(parents=True, exist_ok=True)
+    pipe = demo.Pipeline(base, spec, print)
+    built = pipe.step("bootstrap", 1, 4, lambda: demo._bootstrap(spec))
+    torch.set_num_threads(1)
+    pipe.step("problems", 2, 4, lambda: demo._problems(base, spec, built["suite"]))
+    pipe.step("score", 3, 4, lambda: demo._score(base, spec, built["family"], print))
+    pipe.step("levels", 4, 4, lambda: demo._levels(base, demo.policy_scoring(spec, built["family"]["small"])[0]))
+    heldout = base / "heldout-math-code.parquet"
+    if not heldout.exists():
+        problems = [p for domain, h in MIXED_HELDOUT.items() for p in fresh_heldout(domain, **h).problems]
+        write_problems(problems, heldout)
+    path = out / "compare.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "embedded_mixed_claim", "levels": str(base / "levels.parquet"), "scores": [str(base / "scores.parquet")],
+        "seeds": seeds, "budget": {"rollouts": MIXED_BUDGET}, "heldout": {"problems": str(heldout)},
+        "eval": {"samples": 4, "ks": [1, 2, 4], "max_new_tokens": 128, "curve_every_steps": 0,
+                 "backend": "transformers"},
+        "baseline": "mixed_math_only", "arms": [{"name": a, **v} for a, v in MIXED_ARMS.items()]}, sort_keys=False))
+    return path
 
 
 def write_spec(path: Path, levels: Path, scores: Path, arms: list[str], seeds: list[int], budget: int) -> None:

@@ -225,3 +225,31 @@ def test_one_run_is_claimed_by_one_process_at_a_time(tmp_path):
             assert first and not second
     with claimed(folder) as again:
         assert again  # released when the holder is done
+
+
+def test_the_heldout_breakdown_shows_a_domain_that_got_worse_under_a_better_average(tmp_path):
+    from darl.artifacts.problems import write_problems
+    from darl.comparison.analysis import RunResult, breakdown, heldout_groups
+    from darl.comparison.report import breakdown_tables
+    from darl.records import CodeTests, Problem
+
+    problems = [Problem(id=f"m{i}", domain="math", prompt=f"Compute {i}+1.", answer=str(i + 1),
+                        metadata={"level": 1 + i % 2}) for i in range(4)]
+    problems += [Problem(id="c0", domain="code", prompt="def f(): ...", tests=CodeTests(asserts=("assert f() is None",)),
+                         metadata={"level": 1})]
+    write_problems(problems, tmp_path / "heldout.parquet")
+    groups = heldout_groups(tmp_path / "heldout.parquet")
+    assert groups["domain"] == {"m0": "math", "m1": "math", "m2": "math", "m3": "math", "c0": "code"}
+    assert groups["level"]["m1"] == "math L2" and groups["level"]["c0"] == "code L1"
+    start = {"m0": 0.5, "m1": 0.5, "m2": 0.5, "m3": 0.5, "c0": 1.0}
+    runs = [RunResult("mixed", seed, True, rates={"m0": 1.0, "m1": 1.0, "m2": 0.75, "m3": 1.0, "c0": 0.0 + seed / 4})
+            for seed in (0, 1)]
+    table = breakdown(groups, runs, start, ["mixed", "absent"])
+    math, code = table["domain"]["math"], table["domain"]["code"]
+    assert math["problems"] == 4 and math["start"] == 0.5 and abs(math["arms"]["mixed"]["mean"] - 0.9375) < 1e-12
+    assert code["arms"]["mixed"]["gain"]["mean"] == -0.875 and code["arms"]["mixed"]["per_seed"] == [0.0, 0.25]
+    assert "absent" not in math["arms"]
+    text = "\n".join(breakdown_tables({"arms": {"mixed": {}, "absent": {}}, "breakdown": table}))
+    assert "| code | 1 | 100.0 | 12.5 [" in text and "; -87.5 [" in text and "absent" not in text
+    write_problems(problems[:2], tmp_path / "one.parquet")  # one domain, levels 1 and 2: levels only
+    assert list(heldout_groups(tmp_path / "one.parquet")) == ["level"]

@@ -175,8 +175,60 @@ def summarize(spec: ComparisonSpec, out: Path, all_plans: Sequence[ArmPlan]) -> 
                             "verdict": verdict(lo, hi) if len(seeds) >= 2 else verdict(plo, phi)}
     return {"name": spec.name, "baseline": spec.baseline, "start": start, "metrics": metric_names,
             "heldout_problems": _count_rows(out / HELDOUT_FILE),
+            "breakdown": breakdown(heldout_groups(out / HELDOUT_FILE), runs, start_eval[1] if start_eval else None,
+                                   [a.name for a in spec.arms]),
             "budget": spec.budget.model_dump(), "eval": spec.eval.model_dump(), "arms": arms, "paired": paired,
             "runs": [r.__dict__ for r in runs]}
+
+
+def heldout_groups(path: Path) -> dict[str, dict[str, str]]:
+    """How the held-out set splits: {"domain": {problem id: domain}} when it holds more than one domain, and
+    {"level": {problem id: level}} when every problem carries a generator level (`metadata.level`, as the embedded
+    suite's do) and there is more than one. An average over a whole held-out set can hide a domain or a level that
+    got worse (a mixed recipe that trades code for math; a stage that forgets the easiest problems)."""
+    if not path.exists():
+        return {}
+    from darl.artifacts.problems import read_problems
+
+    problems = read_problems(path)
+    groups: dict[str, dict[str, str]] = {}
+    domains = {p.id: p.domain for p in problems}
+    if len(set(domains.values())) > 1:
+        groups["domain"] = domains
+    levels = {p.id: p.metadata.get("level") for p in problems}
+    if all(v is not None for v in levels.values()) and len(set(levels.values())) > 1:
+        groups["level"] = {pid: f"{domains[pid]} L{v}" if "domain" in groups else f"L{v}" for pid, v in levels.items()}
+    return groups
+
+
+def breakdown(groups: dict[str, dict[str, str]], runs: Sequence[RunResult], start_rates: dict[str, float] | None,
+              arm_names: Sequence[str]) -> dict[str, Any]:
+    """Per grouping (domain, level) and group: its problem count, the start's Pass@1, and per arm the final Pass@1
+    with its t-interval across seeds and the gain over the start (per seed: group mean of the seed's rates minus the
+    start's; t-interval across seeds)."""
+    result: dict[str, Any] = {}
+    for kind, of in groups.items():
+        result[kind] = {}
+        for group in sorted(set(of.values())):
+            ids = [pid for pid, g in of.items() if g == group]
+            entry: dict[str, Any] = {"problems": len(ids), "arms": {}}
+            start = None
+            if start_rates is not None and all(pid in start_rates for pid in ids):
+                start = sum(start_rates[pid] for pid in ids) / len(ids)
+            entry["start"] = start
+            for arm in arm_names:
+                finals = [sum(r.rates[pid] for pid in ids) / len(ids) for r in runs
+                          if r.arm == arm and r.rates is not None and all(pid in r.rates for pid in ids)]
+                if not finals:
+                    continue
+                mean, low, high = t_interval(finals)
+                arm_entry: dict[str, Any] = {"mean": mean, "low": low, "high": high, "per_seed": finals}
+                if start is not None:
+                    gain, glow, ghigh = t_interval([f - start for f in finals])
+                    arm_entry["gain"] = {"mean": gain, "low": glow, "high": ghigh}
+                entry["arms"][arm] = arm_entry
+            result[kind][group] = entry
+    return result
 
 
 def _count_rows(path: Path) -> int | None:

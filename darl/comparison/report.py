@@ -133,6 +133,7 @@ def markdown(summary: dict[str, Any], figures: dict[str, str]) -> str:
                          f"{_interval({'mean': p['mean'], 'low': p['problem_low'], 'high': p['problem_high']}, True)}"
                          f" | {p['verdict']} |")
         lines.append("")
+    lines += breakdown_tables(summary)
     for name, title in (("learning_curves", "Learning curves"), ("metric_bars", "Pass@1 and pass@k per arm")):
         if name in figures:
             lines += [f"## {title}", "", f"![{title}]({figures[name]})", ""]
@@ -154,6 +155,27 @@ def markdown(summary: dict[str, Any], figures: dict[str, str]) -> str:
         lines += [f"- {arm} seed {seed}: **{w['name']}** (from step {w['step']}): {w['message']}"
                   for arm, seed, w in warnings]
     return "\n".join(lines) + "\n"
+
+
+def breakdown_tables(summary: dict[str, Any]) -> list[str]:
+    """Held-out Pass@1 per domain and per generator level: the start, and each arm's final mean [seed interval]
+    with its gain over the start, so a part of the held-out set that got worse is not hidden by the average."""
+    lines: list[str] = []
+    for kind, groups in (summary.get("breakdown") or {}).items():
+        arms = [a for a in summary["arms"] if any(a in g["arms"] for g in groups.values())]
+        if not arms:
+            continue
+        lines += [f"## Held-out Pass@1 by {kind} (%; gain over the start in points, 95% interval across seeds)", "",
+                  "| " + " | ".join([kind, "problems", "start", *arms]) + " |", "|" + "---|" * (3 + len(arms))]
+        for group, g in groups.items():
+            cells = []
+            for arm in arms:
+                a = g["arms"].get(arm)
+                cells.append("-" if a is None else
+                             f"{_interval(a)}" + (f"; {_interval(a['gain'], signed=True)}" if a.get("gain") else ""))
+            lines.append("| " + " | ".join([group, str(g["problems"]), _pct(g["start"]), *cells]) + " |")
+        lines.append("")
+    return lines
 
 
 def write(summary: dict[str, Any], out: str | Path) -> dict[str, Path]:
