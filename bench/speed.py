@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -84,6 +85,52 @@ def table_rows(text: str) -> list[str]:
     return rows
 
 
+def _cells(out: Path, run: dict) -> dict[str, list[str]]:
+    """A benchmark's table rows keyed by their first cell (empty when it failed or printed no table)."""
+    path = out / run["file"]
+    if run["rc"] != 0 or not path.exists():
+        return {}
+    return {row.split(" | ")[0]: row.split(" | ") for row in table_rows(path.read_text())}
+
+
+def floors(out: Path, runs: list[dict]) -> list[str]:
+    """Each pipeline step's bottleneck and how far it is from its floor, from the tables the benchmarks printed:
+    scoring and evaluation are bound by generation (the floor: raw generation of the same responses, no checking),
+    a training step by TRL (the floor: a plain GRPOTrainer step on the same model and batch), math checking by
+    Math-Verify's parser, code checking by starting processes (the floor: one bare subprocess per program)."""
+    rows = ["| step | bottleneck (measured) | floor | distance from the floor |", "|---|---|---|---|"]
+    scoring = [(r["name"], _cells(out, r)) for r in runs if r["name"].split("@")[0] == "scoring"]
+    scoring = [(n, c) for n, c in scoring if "raw generation" in c and "verification alone" in c]
+    if scoring:
+        times = [float(c["scoring (generate + verify)"][2]) / float(c["raw generation"][2]) for _, c in scoring]
+        verify = [float(c["verification alone"][4]) for _, c in scoring]
+        rows.append(f"| scoring, evaluation | generation: checking the same responses alone ran {min(verify):.0f}-"
+                    f"{max(verify):.0f}x faster than generating them | raw generation of the same responses, no "
+                    f"checking | {min(times):.2f}-{max(times):.2f}x its time over {len(times)} sizes (median "
+                    f"{statistics.median(times):.2f}x; below 1 where the raw run met more load) |")
+    trainer = [(r["name"], _cells(out, r)) for r in runs if r["name"].split("@")[0] == "trainer"]
+    ratios = [float(c["darl DarlGRPOTrainer"][4].rstrip("x")) for _, c in trainer if "darl DarlGRPOTrainer" in c]
+    if ratios:
+        rows.append(f"| a training step | TRL's own step (generation and the backward pass; not split further "
+                    "here) | a plain TRL "
+                    f"GRPOTrainer step on the same model and batch | {min(ratios):.2f}-{max(ratios):.2f}x its "
+                    f"median step time over {len(ratios)} sizes (G 4-16, 32-64 tokens) |")
+    math = next((_cells(out, r) for r in runs if r["name"] == "math_verify"), {})
+    if "darl MathVerifier" in math and "plain Math-Verify" in math:
+        rows.append(f"| math checking | sympy inside Math-Verify, reached only for answers that plain numbers, letters "
+                    "and constants do not decide | plain Math-Verify "
+                    f"`parse` + `verify` per response | {float(math['darl MathVerifier'][2]):.0f} vs "
+                    f"{float(math['plain Math-Verify'][2]):.0f} checks/s: never the bottleneck of scoring "
+                    "(see the first row) |")
+    sandbox = next((_cells(out, r) for r in runs if r["name"] == "sandbox"), {})
+    if "bwrap, reused" in sandbox and "bare subprocess.run" in sandbox:
+        darl, bare = float(sandbox["bwrap, reused"][3]), float(sandbox["bare subprocess.run"][3])
+        rows.append(f"| code checking | starting a process per program | one bare `subprocess.run` per program, "
+                    f"no isolation | {darl:.1f} vs {bare:.1f} programs/s ({bare / darl:.2f}x its time): bubblewrap "
+                    "workers reused across programs beat the unisolated floor |")
+    return rows if len(rows) > 2 else []
+
+
 def render(out: Path) -> str:
     results = json.loads((out / "speed.json").read_text())
     lines = ["## Speed (every bench/ ratio in one run: `python bench/speed.py --out DIR`)", "",
@@ -98,6 +145,9 @@ def render(out: Path) -> str:
             f"failed (exit {r['rc']}, see its output)"
         mem = "-" if r["peak_rss_mb"] is None else f"{r['peak_rss_mb']} MB"
         lines.append(f"| {r['name']} | {what} | {ratios} | {r['seconds']:.0f} s | {mem} |")
+    bottlenecks = floors(out, results["runs"])
+    if bottlenecks:
+        lines += ["", "Each step's bottleneck and its distance from its floor (from the tables below):", "", *bottlenecks]
     lines += ["", "The rows of each benchmark's own table, as it printed them (its headers are in its output file):", ""]
     for r in results["runs"]:
         if r["rc"] == 0 and (out / r["file"]).exists():
