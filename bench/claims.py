@@ -2,6 +2,7 @@
 
     python bench/claims.py --out /work/runs/claims-all            # everything (hours on 2 shared CPU cores)
     python bench/claims.py --out DIR --arms two_stage,random,L2_only --seeds 0,1,2 --budget 4096
+    python bench/claims.py --out DIR --mixed                      # claim 3 (mixed math + code) into DIR/mixed
     python bench/claims.py --out DIR --write-only                 # only re-render docs/benchmarks.md from DIR
 
 Steps: (1) the demo's data steps (bootstrap the family, the math train split, proxy scoring K = 4, the paper's
@@ -20,7 +21,8 @@ Arms (every arm starts from the embedded small role and spends the same training
   stage 1 and held-out pass@4 below the start in every seed);
 - random_lr1e-4 / L3_only_lr1e-4: random and L3_only at that learning rate (the baseline at the rate where the
   leveled arm kept its breadth; stage 2 on Level 3 is where the two-stage gain came from).
-The mixed math + code claim needs the code split scored too and is not in this script.
+With --mixed: claim 3 (MIXED_ARMS below: the shipped `embedded_mixed` recipe against its math stream alone and its
+code stream alone), the suite's math and code train splits scored and leveled together, evaluated on math and code.
 """
 
 from __future__ import annotations
@@ -175,17 +177,17 @@ def _pts(entry: dict | None) -> str:
     return text if entry.get("low") is None else f"{text} [{100 * entry['low']:+.1f}, {100 * entry['high']:+.1f}]"
 
 
-def _diff(summary: dict, a: str, b: str) -> dict | None:
-    """Pass@1 difference a - b paired by seed and problem; None when the two arms share no evaluated seed. The
-    interval is Student's t across seeds with >= 2 seeds, else (one seed) the problem-level interval, which leaves
-    the seed-to-seed spread out (flagged by `one_seed`)."""
+def _diff(summary: dict, a: str, b: str, only: set[str] | None = None) -> dict | None:
+    """Pass@1 difference a - b paired by seed and problem (over the problems in `only`, when given); None when the
+    two arms share no evaluated seed. The interval is Student's t across seeds with >= 2 seeds, else (one seed) the
+    problem-level interval, which leaves the seed-to-seed spread out (flagged by `one_seed`)."""
     from darl.comparison.analysis import normal_interval, t_interval
 
     runs = {(r["arm"], r["seed"]): r for r in summary["runs"] if r.get("rates")}
     seeds = sorted({s for (arm, s) in runs if arm == a} & {s for (arm, s) in runs if arm == b})
     if not seeds:
         return None
-    problems = sorted(runs[(a, seeds[0])]["rates"])
+    problems = sorted(p for p in runs[(a, seeds[0])]["rates"] if only is None or p in only)
     per_seed = [sum(runs[(a, s)]["rates"][p] - runs[(b, s)]["rates"][p] for p in problems) / len(problems)
                 for s in seeds]
     mean, low, high = t_interval(per_seed)
@@ -275,12 +277,15 @@ def render(out: Path) -> str:
                                                                                         "two_stage"), True),
         ("(not the paper's) Two stages at lr 1e-4 vs random problems at 3e-4", _diff(summary, "two_stage_lr1e-4",
                                                                                       "random"), True),
+        ("4. Offline levels beat no selection, both at lr 1e-4 (two_stage_lr1e-4 vs random_lr1e-4)",
+         _diff(summary, "two_stage_lr1e-4", "random_lr1e-4"), True),
+        ("1. Difficulty at lr 1e-4: Level 3 alone vs random", _diff(summary, "L3_only_lr1e-4", "random_lr1e-4"), True),
     ]
     lines += ["", "## Claims", "", "| claim | difference in Pass@1 (points) [95% CI] | conclusion |", "|---|---|---|"]
     for text, d, positive in claims:
         lines.append(f"| {text} | {_pts(d)} | {_conclusion(d, positive)} |")
-    for name in ("two_stage", "two_stage_lr1e-4"):
-        if name not in arms:
+    for name in ("two_stage", "two_stage_lr1e-4", "L3_only_lr1e-4"):
+        if name not in arms or not arms[name].get("seeds_done"):
             continue
         gain, bar_text = _bar(summary, name)
         lines.append(f"| The issue's bar: {name} vs its start (>= 5 points, >= 3 seeds, CI above 0, pass@4 kept) | "
@@ -290,9 +295,8 @@ def render(out: Path) -> str:
               "on levels 1 / 2 / 3) | ordering reproduced: falls with level; far lower than the paper's |" if
               all(r is not None for r in rewards) and rewards[0] > rewards[1] > rewards[2] else
               f"| 1. Initial reward per level (paper 0.58 / 0.50 / 0.17) | {reward_text} | ordering not reproduced |"]
-    lines += ["| 3. Mixed math + code vs math only and code only | - | not run (needs the code split scored; see "
-              "docs/training.md) |",
-              "| 5. Gradient yield per strategy (ideal 100%) | see the table above | measured |", ""]
+    lines += mixed_claims(out)
+    lines += ["| 5. Gradient yield per strategy (ideal 100%) | see the table above | measured |", ""]
     lines += ["A relative claim can be reproduced while both arms stay at or below the start: read each difference "
               "with the gain over the start in the first table.", ""]
     lines += ["## How far each arm narrowed onto its prompts", "",
@@ -301,10 +305,22 @@ def render(out: Path) -> str:
               "reference, so a second stage starts again near 0:", "", *diagnosis(out), ""]
     lines += ["Earlier rounds (a smaller pool, 4,096 rollouts, arms `L2_only` and `two_stage_online`) and what each "
               "round changed are in docs/training.md, \"Does training help on the embedded default?\".", ""]
-    lines += ["## Not in this document yet", "",
-              "- Claim 1 with Level 1 and Level 3 alone (arms `L1_only`, `L3_only` in this script) and claim 3 (mixed "
-              "math + code; needs the code split scored): not run for lack of CPU time.",
-              ]
+    levels_table = _section(out / "compare" / "comparison.md", "## Held-out Pass@1 by level")
+    if levels_table:
+        lines += ["## Held-out Pass@1 by generator level", "",
+                  "The average hides where an arm gained and where it lost (from the comparison's report):", "",
+                  *levels_table[1:], ""]
+    mixed_levels = _section(out / "mixed" / "compare" / "comparison.md", "## Held-out Pass@1 by domain")
+    if mixed_levels:
+        lines += ["## Claim 3: held-out Pass@1 by domain", "",
+                  f"From `python bench/claims.py --out DIR --mixed` (spec: DIR/mixed/compare.yaml; {MIXED_BUDGET} "
+                  "rollouts per run; full report in DIR/mixed/compare/comparison.md):", "", *mixed_levels[1:], ""]
+    missing = [a for a in ARMS if not arms.get(a, {}).get("seeds_done")]
+    lines += ["## Not in this document yet", ""]
+    lines += [f"- Arms not run into this folder: {', '.join(f'`{a}`' for a in missing)}." if missing else
+              "- Every arm of this script ran."]
+    if not mixed_levels:
+        lines.append("- Claim 3 (mixed math + code): `--mixed` was not run into this folder.")
     speed = out / "speed" / "speed.md"  # bench/speed.py --out DIR/speed
     if speed.exists():
         lines += ["", speed.read_text()]
@@ -312,6 +328,46 @@ def render(out: Path) -> str:
         lines += ["- Speed: `python bench/speed.py --out DIR/speed` (every bench/ ratio in one run, memory peaks, scaling "
                   "with K, G and response length) was not run into this folder.", ""]
     return "\n".join(lines) + "\n"
+
+
+def _section(path: Path, heading: str) -> list[str]:
+    """The lines of a markdown section (its heading first, up to the next heading), or [] when absent."""
+    if not path.exists():
+        return []
+    lines = path.read_text().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(heading)), None)
+    if start is None:
+        return []
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("#")), len(lines))
+    return [line for line in lines[start:end] if line.strip()]
+
+
+def mixed_claims(out: Path) -> list[str]:
+    """Claim 3's rows: mixed math + code against each stream alone, on that stream's domain of the held-out set,
+    paired by seed and problem; and each arm against the start on both domains."""
+    path = out / "mixed" / "compare" / "comparison.json"
+    if not path.exists():
+        return ["| 3. Mixed math + code vs math only and code only | - | not run (`--mixed`) |"]
+    from darl.artifacts.problems import read_problems
+
+    summary = json.loads(path.read_text())
+    domains = {p.id: p.domain for p in read_problems(out / "mixed" / "compare" / "heldout.parquet")}
+    rows = []
+    for domain, alone in (("math", "mixed_math_only"), ("code", "mixed_code_only")):
+        ids = {pid for pid, d in domains.items() if d == domain}
+        d = _diff(summary, "mixed", alone, ids)
+        rows.append(f"| 3. Mixed math + code vs {domain} only, on {domain} held-out ({len(ids)} problems) | {_pts(d)} "
+                    f"| {_conclusion(d)} |")
+    for kind, groups in (summary.get("breakdown") or {}).items():
+        if kind != "domain":
+            continue
+        for domain, g in groups.items():
+            for arm, a in g["arms"].items():
+                gain = a.get("gain")
+                if gain:
+                    rows.append(f"| 3. {arm} vs its start on {domain} held-out (start {100 * g['start']:.1f}%) | "
+                                f"{_pts(gain)} | {_conclusion(gain)} |")
+    return rows
 
 
 def _pool_line(levels: dict) -> str:
@@ -361,10 +417,17 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=4096)
     parser.add_argument("--train-per-level", type=int, default=0,
                         help="add this many fresh math problems per generator level to the scored train pool")
+    parser.add_argument("--mixed", action="store_true",
+                        help="run claim 3 (mixed math + code vs each alone) into OUT/mixed instead of the arms")
     parser.add_argument("--write-only", action="store_true", help="only render docs/benchmarks.md from --out")
     parser.add_argument("--doc", type=Path, default=DOC)
     args = parser.parse_args()
-    if not args.write_only:
+    if args.mixed and not args.write_only:
+        from darl.comparison import compare
+
+        compare(prepare_mixed(args.out / "mixed", [int(s) for s in args.seeds.split(",")]),
+                args.out / "mixed" / "compare")
+    elif not args.write_only:
         from darl.comparison import compare
 
         levels = prepare_base(args.out / "base", args.train_per_level)
