@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from darl.comparison.arms import ArmPlan
+from darl.artifacts.evaluations import SAMPLES_FILE
 from darl.comparison.runner import BENCHMARK, HELDOUT_FILE, curve_points, eval_dir, run_dir
 from darl.comparison.spec import ComparisonSpec
+from darl.records import Problem
 
 
 def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float | None, float | None]:
@@ -72,8 +74,10 @@ class RunResult:
     reward_end: float | None = None
 
 
-def read_eval(path: Path) -> tuple[dict[str, float], dict[str, float]] | None:
-    """(pass@1 and pass@k, per-problem pass rates) of a complete held-out evaluation; None when absent."""
+def read_eval(path: Path, heldout: Sequence[Problem] = ()) -> tuple[dict[str, float], dict[str, float]] | None:
+    """(pass@1, pass@k and maj@n, per-problem pass rates) of a complete held-out evaluation; None when absent. An
+    evaluation written before darl eval reported maj@n gets it from its samples.jsonl (needs the `heldout`
+    problems)."""
     if not path.exists():
         return None
     data = json.loads(path.read_text())
@@ -81,11 +85,23 @@ def read_eval(path: Path) -> tuple[dict[str, float], dict[str, float]] | None:
         return None
     bench = data["benchmarks"][BENCHMARK]
     numbers = {"pass@1": bench["pass@1"]["mean"], **{f"pass@{k}": v for k, v in bench["pass@k"].items() if k != "1"}}
+    numbers.update({k: v for k, v in bench.items() if k.startswith("maj@") and v is not None})
+    samples = path.parent / SAMPLES_FILE
+    if heldout and not any(k.startswith("maj@") for k in bench) and samples.exists():
+        from darl.artifacts.evaluations import load_samples
+        from darl.evaluation.evaluate import majority_at_n
+
+        done = load_samples(samples)
+        graded = {p.id: [s for s in done.get((BENCHMARK, p.id), []) if s.get("score") is not None] for p in heldout}
+        majority = majority_at_n(heldout, graded, bool(data.get("settings", {}).get("thinking")))
+        if majority is not None:
+            numbers[f"maj@{bench['n']}"] = majority
     rates = {pid: c["passes"] / c["n"] for pid, c in bench["per_problem"].items()}
     return numbers, rates
 
 
-def collect_run(spec: ComparisonSpec, out: Path, plan: ArmPlan, start: dict[str, float] | None) -> RunResult:
+def collect_run(spec: ComparisonSpec, out: Path, plan: ArmPlan, start: dict[str, float] | None,
+                heldout: Sequence[Problem] = ()) -> RunResult:
     from darl.comparison.runner import is_trained
     from darl.training.health import check_health
     from darl.training.metrics import read_jsonl
@@ -119,7 +135,7 @@ def collect_run(spec: ComparisonSpec, out: Path, plan: ArmPlan, start: dict[str,
     if start is not None:
         result.curve.append({"step": 0, "rollouts": base_x, **start})
     for point in curve_points(out, plan, spec.eval.curve_every_steps):
-        got = read_eval(eval_dir(out, plan.arm, plan.seed, point.step) / "eval.json")
+        got = read_eval(eval_dir(out, plan.arm, plan.seed, point.step) / "eval.json", heldout)
         if got is not None:
             result.curve.append({"step": point.step, "rollouts": base_x + point.rollouts, **got[0]})
             result.final, result.rates = got  # points are in step order: the last one is the final policy
@@ -131,10 +147,13 @@ def collect_run(spec: ComparisonSpec, out: Path, plan: ArmPlan, start: dict[str,
 def summarize(spec: ComparisonSpec, out: Path, all_plans: Sequence[ArmPlan]) -> dict[str, Any]:
     """Everything the report shows, as one JSON-ready mapping."""
     out = Path(out)
-    start_eval = read_eval(out / "eval" / "start" / "eval.json")
+    heldout = _heldout(out / HELDOUT_FILE)
+    start_eval = read_eval(out / "eval" / "start" / "eval.json", heldout)
     start = start_eval[0] if start_eval else None
-    runs = [collect_run(spec, out, p, start) for p in all_plans]
+    runs = [collect_run(spec, out, p, start, heldout) for p in all_plans]
     metric_names = ["pass@1"] + [f"pass@{k}" for k in spec.eval.ks if k != 1]
+    if start is not None and f"maj@{spec.eval.samples}" in start:
+        metric_names.append(f"maj@{spec.eval.samples}")
     arms: dict[str, Any] = {}
     for arm in spec.arms:
         mine = [r for r in runs if r.arm == arm.name and r.final is not None]
@@ -179,6 +198,12 @@ def summarize(spec: ComparisonSpec, out: Path, all_plans: Sequence[ArmPlan]) -> 
                                    [a.name for a in spec.arms]),
             "budget": spec.budget.model_dump(), "eval": spec.eval.model_dump(), "arms": arms, "paired": paired,
             "runs": [r.__dict__ for r in runs]}
+
+
+def _heldout(path: Path) -> list[Problem]:
+    from darl.artifacts.problems import read_problems
+
+    return read_problems(path) if path.exists() else []
 
 
 def heldout_groups(path: Path) -> dict[str, dict[str, str]]:

@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from darl.artifacts.evaluations import (EVAL_FILE, EVAL_FORMAT, SAMPLES_FILE, append_samples,  # noqa: F401
                                         load_samples, read_eval_to_resume, write_eval)
 from darl.errors import InputError
-from darl.evaluation.passk import mean_correctness, mean_pass_at_k
+from darl.evaluation.passk import majority_vote, mean_correctness, mean_pass_at_k
 from darl.defaults import PAPER_MAX_NEW_TOKENS, PAPER_TEMPERATURE, PAPER_TOP_P
 from darl.generation.base import Completion, Generator, SamplingParams
 from darl.prompting import chat_messages, generator_opens_thinking
@@ -148,10 +148,12 @@ def software_versions() -> dict[str, str | None]:
 
 
 def summarize_benchmark(problems: Sequence[Problem], samples: Mapping[str, Sequence[Mapping[str, Any]]], n: int,
-                        ks: Sequence[int], breakdown_keys: Sequence[str] = BREAKDOWN_KEYS) -> dict[str, Any]:
+                        ks: Sequence[int], breakdown_keys: Sequence[str] = BREAKDOWN_KEYS,
+                        thinking: bool = False) -> dict[str, Any]:
     """The numbers of one benchmark from its graded samples ({problem id: sample dicts with 'passed', 'score',
     'num_tokens', 'truncated'}). A sample counts as correct when `passed` (code: every test passed); `mean_score`
-    also reports partial credit. Breakdowns exist for each metadata key that some problem carries."""
+    also reports partial credit. Breakdowns exist for each metadata key that some problem carries. A math-only
+    benchmark with n > 1 also gets `maj@<n>` (`majority_at_n`)."""
     missing = [p.id for p in problems if p.id not in samples]
     if missing:
         raise ValueError(f"summarize_benchmark: {len(missing)} problem(s) have no samples, e.g. {missing[:3]}")
@@ -179,6 +181,9 @@ def summarize_benchmark(problems: Sequence[Problem], samples: Mapping[str, Seque
         "breakdowns": {},
         "per_problem": {p.id: {"n": c_n, "passes": c_c} for p, (c_n, c_c) in zip(problems, counts)},
     }
+    majority = majority_at_n(problems, graded, thinking)
+    if majority is not None:
+        result[f"maj@{n}"] = majority
     for key in breakdown_keys:
         buckets: dict[str, list[int]] = defaultdict(list)
         for index, problem in enumerate(problems):
@@ -194,9 +199,32 @@ def summarize_benchmark(problems: Sequence[Problem], samples: Mapping[str, Seque
     return result
 
 
+def majority_at_n(problems: Sequence[Problem], graded: Mapping[str, Sequence[Mapping[str, Any]]],
+                  thinking: bool = False) -> float | None:
+    """maj@n of a math benchmark (`passk.majority_vote` per problem, averaged over problems with graded samples): a
+    sample's vote is its last `\\boxed{}` in the final-answer part, spaces removed. None for a benchmark with code
+    problems (no answer to vote on) or with at most one sample a problem (maj@1 is Pass@1)."""
+    from darl.verifiers.extract import final_answer_part
+    from darl.verifiers.math_answer import last_boxed
+
+    if any(p.domain != "math" for p in problems) or all(len(graded[p.id]) <= 1 for p in problems):
+        return None
+    per_problem = []
+    for p in problems:
+        if not graded[p.id]:
+            continue
+        votes = []
+        for s in graded[p.id]:
+            part = final_answer_part(str(s.get("response") or ""), thinking)
+            boxed = last_boxed(part) if part is not None else None
+            votes.append(("".join(boxed.split()) if boxed is not None else None, 1.0 if s["passed"] else 0.0))
+        per_problem.append(majority_vote(votes))
+    return sum(per_problem) / len(per_problem) if per_problem else None
+
+
 def flat_metrics(benchmarks: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
     """The namespaced scalar metrics of an evaluation (docs/metrics.md, section eval/), for metric sinks and tables:
-    eval/<benchmark>/{pass@1, pass@1_stderr, pass@1_sampling_stderr, pass@<k>, mean_score, truncation_rate,
+    eval/<benchmark>/{pass@1, pass@1_stderr, pass@1_sampling_stderr, pass@<k>, maj@<n>, mean_score, truncation_rate,
     mean_response_tokens, problems, n, ungraded_samples}. Undefined values (a single problem's standard error) are
     left out."""
     out: dict[str, float] = {}
@@ -209,6 +237,7 @@ def flat_metrics(benchmarks: Mapping[str, Mapping[str, Any]]) -> dict[str, float
                   "mean_response_tokens": bench.get("mean_response_tokens"), "problems": bench.get("problems"),
                   "n": bench.get("n"), "ungraded_samples": bench.get("ungraded_samples")}
         values.update({f"pass@{k}": v for k, v in (bench.get("pass@k") or {}).items() if k != "1"})
+        values.update({key: v for key, v in bench.items() if key.startswith("maj@")})
         out.update({prefix + key: float(v) for key, v in values.items() if v is not None})
     return out
 
@@ -308,7 +337,7 @@ def evaluate(generator: Generator, benchmarks: Mapping[str, Sequence[Problem]], 
                                len(problems), on_progress, thinking=settings_record["thinking"])
                 per_problem = {p.id: done[(name, p.id)] for p in problems}
                 data["benchmarks"][name] = summarize_benchmark(problems, per_problem, n, settings.ks_for(n),
-                                                               settings.breakdown_keys)
+                                                               settings.breakdown_keys, settings_record["thinking"])
                 data["metrics"] = flat_metrics(data["benchmarks"])
                 write_eval(eval_path, data)
     finally:

@@ -91,3 +91,22 @@ def mean_correctness(per_problem: Sequence[Sequence[float]]) -> MeanWithError | 
             within += sum((x - rate) ** 2 for x in values) / (n - 1) / n
         sampling_stderr = math.sqrt(within) / count
     return MeanWithError(mean=mean, stderr=stderr, sampling_stderr=sampling_stderr, problems=count)
+
+
+def majority_vote(votes: Sequence[tuple[str | None, float]]) -> float:
+    """maj@n for one problem: the correctness of the answer given most often among its samples, each vote being
+    (final answer, correctness of that sample); a sample without an answer (None) does not vote, and a problem
+    where none answered scores 0. Ties count fractionally (the mean correctness over the tied answers, what a
+    random tie-break gives on average), and an answer's correctness is the mean over the samples that gave it.
+
+    Why it is reported: GRPO mostly sharpens a policy onto answers it already gives; maj@n over the starting
+    policy's samples is what that sharpening alone could reach, so a Pass@1 bar above it asks the policy to learn."""
+    tally: dict[str, list[float]] = {}
+    for answer, correct in votes:
+        if answer is not None:
+            tally.setdefault(answer, []).append(correct)
+    if not tally:
+        return 0.0
+    top = max(len(v) for v in tally.values())
+    tied = [sum(v) / len(v) for v in tally.values() if len(v) == top]
+    return sum(tied) / len(tied)
