@@ -118,6 +118,8 @@ MIXED_ARMS = {
         "stages": [{"mix": [{"domain": "math", "level": 1}], "end": {"plateau": None}}]}},
     "mixed_code_only": {"recipe": "embedded_mixed", "overrides": {
         "stages": [{"mix": [{"domain": "code", "level": 3}], "end": {"plateau": None}}]}},
+    "mixed_lr1e-4": {"recipe": "embedded_mixed", "overrides": {
+        "defaults": {"learning_rate": 1.0e-4}, "stages": [{"end": {"plateau": None}}]}},
 }
 MIXED_BUDGET = 30 * 31 * 8
 MIXED_HELDOUT = {"math": {"levels": [1, 2, 3, 4], "per_level": 50}, "code": {"levels": [1, 2, 3, 4], "per_level": 25}}
