@@ -123,7 +123,10 @@ class LevelDomainSampler(Sampler[int]):
         self._snapshots.clear()
 
     # -- drawing -------------------------------------------------------------------------------------------------
-    def _new_pass(self, index: int, batch: int) -> None:
+    def _new_pass(self, index: int, batch: int, in_batch: Sequence[int] = ()) -> None:
+        """Start the stream's next pass in a seeded order. `in_batch` are the prompts (positions in the stream) the
+        batch being drawn already took from the end of the previous pass: they go to the end of the new pass, so
+        that a batch crossing a pass boundary still holds distinct prompts (as long as the stream has enough)."""
         stream = self.streams[index]
         st = self._state["streams"][stream.name]
         st["pass"] += 1
@@ -139,18 +142,21 @@ class LevelDomainSampler(Sampler[int]):
             if not order:  # every prompt retired: start over rather than starve the stream's share
                 self._state["events"]["reset"] += 1
                 order = [int(i) for i in rng.permutation(len(stream.rows))]
+        if in_batch:
+            taken = set(in_batch)
+            order = [i for i in order if i not in taken] + [i for i in order if i in taken]
         st["order"], st["cursor"] = order, 0
 
     def _take(self, index: int, count: int, batch: int) -> list[int]:
         stream = self.streams[index]
         st = self._state["streams"][stream.name]
-        rows: list[int] = []
-        while len(rows) < count:
+        positions: list[int] = []
+        while len(positions) < count:
             if st["cursor"] >= len(st["order"]):
-                self._new_pass(index, batch)
-            rows.append(stream.rows[st["order"][st["cursor"]]])
+                self._new_pass(index, batch, positions)
+            positions.append(st["order"][st["cursor"]])
             st["cursor"] += 1
-        return rows
+        return [stream.rows[i] for i in positions]
 
     def draw_batch(self) -> list[int]:
         """Draw the next generation batch (distinct prompts unless a stream has fewer prompts than its share)."""
