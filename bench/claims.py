@@ -120,6 +120,11 @@ MIXED_ARMS = {
         "stages": [{"mix": [{"domain": "code", "level": 3}], "end": {"plateau": None}}]}},
     "mixed_lr1e-4": {"recipe": "embedded_mixed", "overrides": {
         "defaults": {"learning_rate": 1.0e-4}, "stages": [{"end": {"plateau": None}}]}},
+    # not claim 3: the math two-stage recipe on the demo's own pool (the suite's math split, which these levels also
+    # hold) at the shipped and at a third of the learning rate, before the shipped recipe's rate is changed
+    "demo_pool_two_stage": {"recipe": "embedded_two_stage"},
+    "demo_pool_two_stage_lr1e-4": {"recipe": "embedded_two_stage",
+                                   "overrides": {"defaults": {"learning_rate": 1.0e-4}}},
 }
 MIXED_BUDGET = 30 * 31 * 8
 MIXED_HELDOUT = {"math": {"levels": [1, 2, 3, 4], "per_level": 50}, "code": {"levels": [1, 2, 3, 4], "per_level": 25}}
