@@ -44,10 +44,14 @@ arms:
 def test_merge_keys_and_stage_entries():
     base = {"a": {"b": 1, "c": 2}, "stages": [{"x": 1, "mix": [{"level": 2, "domain": "math"}]}, {"x": 2}],
             "l": [1, 2]}
-    got = merge(base, {"a": {"b": 5}, "stages": [{"mix": [{"level": None}]}], "l": [3]})
+    got = merge(base, {"a": {"b": 5}, "stages": [{"mix": [{"level": None, "domain": "math"}]}], "l": [3]})
     assert got == {"a": {"b": 5, "c": 2}, "stages": [{"x": 1, "mix": [{"level": None, "domain": "math"}]}, {"x": 2}],
                    "l": [3]}
     assert base["stages"][0]["mix"][0]["level"] == 2  # not modified in place
+    # a mix is replaced whole: an arm can keep one stream of a two-stream recipe (weights not carried over)
+    two = {"stages": [{"mix": [{"domain": "math", "level": 1, "weight": 2.1}, {"domain": "code", "level": 3}]}]}
+    assert merge(two, {"stages": [{"mix": [{"domain": "code", "level": 3}]}]}) == \
+        {"stages": [{"mix": [{"domain": "code", "level": 3}]}]}
 
 
 def test_spec_unknown_key_names_line_and_field(tmp_path):

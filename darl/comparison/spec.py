@@ -16,7 +16,7 @@ arms:
   - name: random
     recipe: embedded_two_stage
     stages: 1                     # keep only the first stage
-    overrides:                    # merged into the recipe: mappings key by key, `stages` entry by entry
+    overrides:                    # merged into the recipe: mappings key by key, `stages` entry by entry, a `mix` replaced
       stages: [{mix: [{domain: math, level: null}]}]
 ```
 
@@ -101,7 +101,7 @@ class ArmSpec(_Strict):
     recipe: str = Field(description="A shipped recipe name or a recipe file (relative to the spec).")
     stages: int | None = Field(None, ge=1, description="Keep only the first this many stages of the recipe.")
     overrides: dict[str, Any] = Field(default_factory=dict, description="Merged into the recipe (mappings key by key, "
-                                      "the `stages` list entry by entry, other lists replaced).")
+                                      "the `stages` list entry by entry, other lists, a stage's `mix` included, replaced).")
 
 
 class ComparisonSpec(_Strict):
@@ -136,14 +136,16 @@ class ComparisonSpec(_Strict):
 
 
 def merge(base: Any, override: Any, key: str | None = None) -> Any:
-    """`override` merged into `base`: mappings key by key (recursively); the `stages` and `mix` lists entry by entry
-    (so one stage's mix level can change without restating the stage); other values replaced."""
+    """`override` merged into `base`: mappings key by key (recursively); the `stages` list entry by entry (so one
+    stage can change without restating the others); other values replaced, a stage's `mix` included: an arm names
+    every stream it trains on, so an arm can also train on fewer streams than its recipe (merging the mix by
+    position could never drop one, and would carry a dropped stream's weight into the one kept)."""
     if isinstance(base, dict) and isinstance(override, dict):
         out = dict(base)
         for k, v in override.items():
             out[k] = merge(base[k], v, k) if k in base else copy.deepcopy(v)
         return out
-    if key in ("stages", "mix") and isinstance(base, list) and isinstance(override, list):
+    if key == "stages" and isinstance(base, list) and isinstance(override, list):
         out_list = [copy.deepcopy(x) for x in base]
         for i, v in enumerate(override):
             if i < len(out_list):
