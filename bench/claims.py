@@ -291,12 +291,13 @@ def render(out: Path) -> str:
     lines += ["", "## Claims", "", "| claim | difference in Pass@1 (points) [95% CI] | conclusion |", "|---|---|---|"]
     for text, d, positive in claims:
         lines.append(f"| {text} | {_pts(d)} | {_conclusion(d, positive)} |")
-    for name in ("two_stage", "two_stage_lr1e-4", "L3_only_lr1e-4"):
+    for name in ("two_stage", "two_stage_lr1e-4", "L3_only_lr1e-4", "random_lr1e-4"):
         if name not in arms or not arms[name].get("seeds_done"):
             continue
         gain, bar_text = _bar(summary, name)
-        lines.append(f"| The issue's bar: {name} vs its start (>= 5 points, >= 3 seeds, CI above 0, pass@4 kept) | "
-                     f"{_pts(gain)} | {bar_text} |")
+        what = "(training without levels, for reference) " if name.startswith("random") else ""
+        lines.append(f"| The issue's bar: {name} {what}vs its start (>= 5 points, >= 3 seeds, CI above 0, pass@4 "
+                     f"kept) | {_pts(gain)} | {bar_text} |")
     reward_text = " / ".join("-" if r is None else f"{r:.2f}" for r in rewards)
     lines += [f"| 1. Initial reward per level (paper 0.58 / 0.50 / 0.17) | {reward_text} (policy pass rate at T = 1.0 "
               "on levels 1 / 2 / 3) | ordering reproduced: falls with level; far lower than the paper's |" if
@@ -322,6 +323,11 @@ def render(out: Path) -> str:
         lines += ["## Claim 3: held-out Pass@1 by domain", "",
                   f"From `python bench/claims.py --out DIR --mixed` (spec: DIR/mixed/compare.yaml; {MIXED_BUDGET} "
                   "rollouts per run; full report in DIR/mixed/compare/comparison.md):", "", *mixed_levels[1:], ""]
+    demo_pool = demo_pool_rows(out)
+    if demo_pool:
+        lines += ["## The two-stage recipe on the demo's own pool, at both learning rates", "",
+                  "The suite's 480 math train problems (what `make demo` trains on), scored and leveled in the claim-3 "
+                  "folder; math held-out problems as above:", "", *demo_pool, ""]
     missing = [a for a in ARMS if not arms.get(a, {}).get("seeds_done")]
     lines += ["## Not in this document yet", ""]
     lines += [f"- Arms not run into this folder: {', '.join(f'`{a}`' for a in missing)}." if missing else
@@ -371,9 +377,35 @@ def mixed_claims(out: Path) -> list[str]:
         for domain, g in groups.items():
             for arm, a in g["arms"].items():
                 gain = a.get("gain")
-                if gain:
+                if gain and arm.startswith("mixed"):
                     rows.append(f"| 3. {arm} vs its start on {domain} held-out (start {100 * g['start']:.1f}%) | "
                                 f"{_pts(gain)} | {_conclusion(gain)} |")
+    return rows
+
+
+def demo_pool_rows(out: Path) -> list[str]:
+    """The two-stage recipe on the demo's own pool (suite math split) at both learning rates: gain over the start
+    on the math held-out problems, and the difference between the rates, paired by seed and problem."""
+    path = out / "mixed" / "compare" / "comparison.json"
+    if not path.exists():
+        return []
+    summary = json.loads(path.read_text())
+    math = (summary.get("breakdown") or {}).get("domain", {}).get("math")
+    arms = ("demo_pool_two_stage", "demo_pool_two_stage_lr1e-4")
+    if not math or not any(a in math["arms"] for a in arms):
+        return []
+    from darl.artifacts.problems import read_problems
+
+    ids = {p.id for p in read_problems(out / "mixed" / "compare" / "heldout.parquet") if p.domain == "math"}
+    rows = ["| arm | seeds | math held-out Pass@1 % [95% CI] | gain vs start (points) |", "|---|---|---|---|"]
+    for arm in arms:
+        a = math["arms"].get(arm)
+        if a:
+            rows.append(f"| {arm} | {len(a['per_seed'])} | {100 * a['mean']:.1f}"
+                        + ("" if a["low"] is None else f" [{100 * a['low']:.1f}, {100 * a['high']:.1f}]")
+                        + f" | {_pts(a.get('gain'))} |")
+    d = _diff(summary, arms[1], arms[0], ids)
+    rows += ["", f"lr 1e-4 minus lr 3e-4 on the demo's pool: {_pts(d)} points, {_conclusion(d)}."]
     return rows
 
 
