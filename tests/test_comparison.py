@@ -216,8 +216,27 @@ def test_a_comparison_folder_grows_by_arms_and_seeds_but_refuses_a_changed_run(t
     check_extends(grown, old, tmp_path / "spec.resolved.json")  # fewer: accepted (their runs stay on disk)
     with pytest.raises(InputError, match="differs in budget"):
         check_extends(old, {**old, "budget": {"rollouts": 64}}, tmp_path / "spec.resolved.json")
-    with pytest.raises(InputError, match=r"arm\(s\) a had another definition"):
-        check_extends(old, {**old, "arms": [{**arm, "stages": 1}]}, tmp_path / "spec.resolved.json")
+    check_extends(old, {**old, "arms": [{**arm, "stages": 1}]}, tmp_path / "spec.resolved.json")  # runs decide
+
+
+def test_a_run_is_reused_only_under_the_recipe_it_was_trained_with(tmp_path):
+    import yaml
+
+    from darl.comparison.runner import check_same_recipe, plans
+
+    path = tmp_path / "c.yaml"
+    path.write_text(_spec_text("levels.parquet"))
+    spec, _ = load_spec(path)
+    plan = plans(spec)[0]
+    folder = tmp_path / "runs" / plan.arm / "seed-0"
+    folder.mkdir(parents=True)
+    (folder / "recipe.resolved.yaml").write_text(yaml.safe_dump(plan.recipe.resolved()))
+    check_same_recipe(folder, plan)
+    # the same arm after a shipped default moved (here: the arm's learning rate changed under it)
+    path.write_text(_spec_text("levels.parquet").replace("warmup_steps: 1}", "warmup_steps: 1, learning_rate: 5.0e-5}", 1))
+    moved = plans(load_spec(path)[0])[0]
+    with pytest.raises(InputError, match=r"arm 'leveled' seed 0 was trained with another recipe .*learning_rate"):
+        check_same_recipe(folder, moved)
 
 
 def test_one_run_is_claimed_by_one_process_at_a_time(tmp_path):

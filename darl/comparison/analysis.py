@@ -247,10 +247,11 @@ def breakdown(groups: dict[str, dict[str, str]], runs: Sequence[RunResult], star
                 if not finals:
                     continue
                 mean, low, high = t_interval(finals)
-                arm_entry: dict[str, Any] = {"mean": mean, "low": low, "high": high, "per_seed": finals}
+                arm_entry: dict[str, Any] = {"mean": mean, "low": low, "high": high, "per_seed": finals,
+                                             "seeds": len(finals)}
                 if start is not None:
                     gain, glow, ghigh = t_interval([f - start for f in finals])
-                    arm_entry["gain"] = {"mean": gain, "low": glow, "high": ghigh}
+                    arm_entry["gain"] = {"mean": gain, "low": glow, "high": ghigh, "seeds": len(finals)}
                 entry["arms"][arm] = arm_entry
             result[kind][group] = entry
     return result

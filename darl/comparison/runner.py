@@ -3,8 +3,9 @@ held-out set at the start, at each stage's end and (optionally) every `eval.curv
 
 Comparison folder:
 ```
-<out>/spec.resolved.json             the spec as last run (arms and seeds may be added later; any change that
-                                     alters a finished run is refused: `check_extends`)
+<out>/spec.resolved.json             the spec as last run (arms and seeds may be added later; a change of a shared
+                                     field, or an arm that no longer resolves to the recipe a run in the folder was
+                                     trained with, is refused: `check_extends`, `check_same_recipe`)
 <out>/heldout.parquet                the held-out problems every evaluation uses
 <out>/runs/<arm>/seed-<s>/           a darl train run folder (recipe.resolved.yaml, metrics.jsonl, stage-*/ ...)
 <out>/eval/start/                    the starting policy (eval.json + samples.jsonl), shared by every arm
@@ -69,12 +70,13 @@ def prepare(spec: ComparisonSpec, out: Path) -> list[Problem]:
     out.mkdir(parents=True, exist_ok=True)
     recorded = out / "spec.resolved.json"
     resolved = spec.model_dump(mode="json")
-    if recorded.exists():
-        old = json.loads(recorded.read_text())
-        if old != resolved:
-            check_extends(old, resolved, recorded)
-            atomic_write_text(recorded, json.dumps(resolved, indent=2) + "\n")
-    else:
+    old = json.loads(recorded.read_text()) if recorded.exists() else None
+    if old is not None and old != resolved:
+        check_extends(old, resolved, recorded)
+    for plan in plans(spec):
+        if (run_dir(out, plan.arm, plan.seed) / "recipe.resolved.yaml").is_file():
+            check_same_recipe(run_dir(out, plan.arm, plan.seed), plan)
+    if old != resolved:
         atomic_write_text(recorded, json.dumps(resolved, indent=2) + "\n")
     path = out / HELDOUT_FILE
     if not path.exists():
@@ -84,27 +86,23 @@ def prepare(spec: ComparisonSpec, out: Path) -> list[Problem]:
     return read_problems(path)
 
 
-# Spec fields a comparison folder may change between calls: they choose which runs exist and how they are reported,
-# never what a finished run or evaluation holds. Every other field (levels, budget, held-out set, eval settings, the
-# starting model) is part of every run, so changing it needs a new folder.
+# Spec fields a comparison folder may change between calls: they choose which runs exist and how they are reported.
+# Every other field (levels, budget, held-out set, eval settings, the starting model) is part of every run and of
+# every evaluation, so changing it needs a new folder. An arm's own definition may change as long as each run already
+# in the folder still resolves to the recipe it was trained with (`check_same_recipe`, run by run): that allows
+# pinning a field whose shipped default moved, and refuses any change that would alter what a finished run means.
 EXTENSIBLE_FIELDS = ("name", "arms", "seeds", "baseline")
 
 
 def check_extends(old: dict, new: dict, recorded: Path) -> None:
-    """Accept a spec that only adds (or leaves out) arms and seeds, or renames the comparison or its baseline, so
-    that a finished comparison can grow by an arm without retraining the others; refuse any change that would make
-    a finished run mean something else: a shared field, or the definition of an arm that keeps its name."""
+    """Accept a spec that only adds (or leaves out, or re-spells) arms and seeds, or renames the comparison or its
+    baseline, so that a finished comparison can grow by an arm without retraining the others; refuse a change of any
+    field every run shares."""
     changed = sorted(k for k in set(old) | set(new) if k not in EXTENSIBLE_FIELDS and old.get(k) != new.get(k))
     if changed:
         raise InputError(f"holds a comparison with another spec (differs in {', '.join(changed)}); only arms, seeds, "
                          "the name and the baseline may change in a folder", path=recorded,
                          hint="use the same spec to continue, or a new --out")
-    before = {arm["name"]: arm for arm in old.get("arms", [])}
-    redefined = [arm["name"] for arm in new.get("arms", []) if arm["name"] in before and before[arm["name"]] != arm]
-    if redefined:
-        raise InputError(f"holds a comparison whose arm(s) {', '.join(redefined)} had another definition; their "
-                         "finished runs would no longer match it", path=recorded,
-                         hint="give the changed arm a new name, or use a new --out")
 
 
 def _heldout_problems(spec: ComparisonSpec) -> list[Problem]:
@@ -139,6 +137,23 @@ def _stage_dirs(plan_dir: Path, plan: ArmPlan) -> list[Path]:
     from darl.training.stages import stage_dir
 
     return [stage_dir(plan_dir, i + 1, s.name) for i, s in enumerate(plan.recipe.stages)]
+
+
+def check_same_recipe(folder: Path, plan: ArmPlan) -> None:
+    """A run in the folder is reused (or reported) only when it was trained with the recipe its arm resolves to now:
+    the spec can be unchanged while a shipped recipe it names is not (a default changed in a darl upgrade, an edited
+    recipe file), and a reused run would then be reported under a recipe it never ran."""
+    import yaml
+
+    from darl.training.recipe import resolved_differences
+
+    saved = folder / "recipe.resolved.yaml"
+    differences = resolved_differences(yaml.safe_load(saved.read_text()), plan.recipe.resolved())
+    if differences:
+        shown = ", ".join(differences[:6]) + (f" and {len(differences) - 6} more" if len(differences) > 6 else "")
+        raise InputError(f"arm {plan.arm!r} seed {plan.seed} was trained with another recipe than the arm resolves to "
+                         f"now ({shown})", path=saved,
+                         hint="pin the changed fields in the arm's overrides to reuse the run, or use a new --out")
 
 
 def train(spec: ComparisonSpec, out: Path, plan: ArmPlan, say: Say) -> None:
