@@ -266,19 +266,26 @@ def render(out: Path) -> str:
     if start:
         lines += [f"Starting policy: Pass@1 {100 * start['pass@1']:.1f}%, pass@4 "
                   f"{100 * start.get('pass@4', float('nan')):.1f}%.", ""]
-    lines += ["| arm | Pass@1 % [95% CI] | gain vs start (points) | pass@4 % | gradient yield | seeds |",
-              "|---|---|---|---|---|---|"]
+    lines += ["| arm | learning rate | Pass@1 % [95% CI] | gain vs start (points) | pass@4 % | gradient yield | seeds |",
+              "|---|---|---|---|---|---|---|"]
     for name, e in arms.items():
         p1, p4 = e.get("pass@1"), e.get("pass@4")
         if not p1:
-            lines.append(f"| {name} | not run | | | | 0 |")
+            lines.append(f"| {name} | | not run | | | | 0 |")
             continue
         ci = "" if p1["low"] is None else f" [{100 * p1['low']:.1f}, {100 * p1['high']:.1f}]"
         gy = "-" if e.get("gradient_yield") is None else f"{100 * e['gradient_yield']:.0f}%"
-        lines.append(f"| {name} | {100 * p1['mean']:.1f}{ci} | {_pts(e.get('gain_vs_start'))} | "
-                     f"{100 * p4['mean']:.1f} | {gy} | {len(e['seeds_done'])} |" if p4 else
-                     f"| {name} | {100 * p1['mean']:.1f}{ci} | {_pts(e.get('gain_vs_start'))} | - | {gy} | "
-                     f"{len(e['seeds_done'])} |")
+        p4_text = "-" if not p4 else f"{100 * p4['mean']:.1f}"
+        lines.append(f"| {name} | {_learning_rate(out / 'compare', name, e)} | {100 * p1['mean']:.1f}{ci} | "
+                     f"{_pts(e.get('gain_vs_start'))} | {p4_text} | {gy} | {len(e['seeds_done'])} |")
+    blowups: dict[str, list[int]] = {}
+    for run in summary["runs"]:
+        if run.get("final"):
+            rate = _learning_rate(out / "compare", run["arm"], {"seeds_done": [run["seed"]]})
+            blowups.setdefault(rate, []).append(any(w["name"] == "kl_blowup" for w in run["health"]))
+    lines += ["", "KL blow-up (the health check's `kl_blowup`) by learning rate: " + "; ".join(
+        f"{sum(v)} of {len(v)} runs at lr {rate}" for rate, v in sorted(blowups.items())) + ". The shipped recipes "
+        "train at 1e-4 since 2026-12-01 (3e-4 before); docs/training.md (\"Third round\") reads these numbers.", ""]
     claims = [
         ("1. Difficulty: moderate levels help more than random problems (Level 2 vs random)",
          _diff(summary, "L2_only", "random"), True),
@@ -288,8 +295,8 @@ def render(out: Path) -> str:
         ("2. Stages: two stages beat continuing stage one for the same rollouts", _diff(summary, "two_stage",
                                                                                         "L2_only"), True),
         ("4. Online selection beats offline levels alone", _diff(summary, "two_stage_online", "two_stage"), True),
-        ("4. Offline levels beat no selection", _diff(summary, "two_stage", "random"), True),
-        ("(not the paper's) Learning rate 1e-4 vs the shipped 3e-4, two stages", _diff(summary, "two_stage_lr1e-4",
+        ("4. Offline levels beat no selection, both at lr 3e-4", _diff(summary, "two_stage", "random"), True),
+        ("(not the paper's) Learning rate 1e-4 vs the earlier 3e-4, two stages", _diff(summary, "two_stage_lr1e-4",
                                                                                         "two_stage"), True),
         ("(not the paper's) Two stages at lr 1e-4 vs random problems at 3e-4", _diff(summary, "two_stage_lr1e-4",
                                                                                       "random"), True),
@@ -352,6 +359,16 @@ def render(out: Path) -> str:
         lines += ["- Speed: `python bench/speed.py --out DIR/speed` (every bench/ ratio in one run, memory peaks, scaling "
                   "with K, G and response length) was not run into this folder.", ""]
     return "\n".join(lines) + "\n"
+
+
+def _learning_rate(compare_dir: Path, arm: str, entry: dict) -> str:
+    """The learning rate an arm's first finished run trained with (its saved resolved recipe)."""
+    for seed in entry.get("seeds_done", []):
+        saved = compare_dir / "runs" / arm / f"seed-{seed}" / "recipe.resolved.yaml"
+        if saved.exists():
+            rate = yaml.safe_load(saved.read_text())["stages"][0]["grpo"]["learning_rate"]
+            return f"{rate:.0e}".replace("e-0", "e-")
+    return "-"
 
 
 def _section(path: Path, heading: str) -> list[str]:
