@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from darl.comparison.arms import ArmPlan
 from darl.artifacts.evaluations import SAMPLES_FILE
+from darl.comparison.arms import ArmPlan
 from darl.comparison.runner import BENCHMARK, HELDOUT_FILE, curve_points, eval_dir, run_dir
 from darl.comparison.spec import ComparisonSpec
 from darl.records import Problem
