@@ -10,9 +10,9 @@ from rich.console import Console
 
 from darl.cli.main import app
 from darl.cli.options import alias, choices, value
-from darl.embedded.family import PRESETS
+from darl.demo import PRESETS
 
-Preset = choices("Preset", list(PRESETS))
+Preset = choices("Preset", list(PRESETS))  # the demo's presets (sizes of one run), not the family's build presets
 
 
 @app.command("demo")
@@ -20,7 +20,8 @@ def demo_command(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Run folder (default demo-run); re-running "
                                           "into it reuses every finished step."),
     out: Optional[Path] = typer.Option(None, "--out", hidden=True, help="Old spelling of --output."),
-    preset: Preset = typer.Option("default", help="Embedded family preset (default: about 15 minutes on 2 cores)."),
+    preset: Preset = typer.Option("default", help="Demo sizes: default (about 9 minutes on 2 cores with the family "
+                                  "built) or quick (the smallest run through every step, for a first look)."),
 ) -> None:
     """Bootstrap the tiny model family, score, level, train two GRPO stages, evaluate before/after, write the report."""
     from darl.demo import run_demo

@@ -25,7 +25,8 @@ def launched_world_size() -> int:
     return 1
 
 
-def _has_accelerator() -> bool:
+def has_accelerator() -> bool:
+    """True when torch sees an accelerator (CUDA, XPU, MPS, ...)."""
     import torch
 
     accelerator = getattr(torch, "accelerator", None)  # torch >= 2.6: CUDA, XPU, MPS, ... in one question
@@ -37,7 +38,7 @@ def _has_accelerator() -> bool:
 def use_cpu() -> bool:
     """True when training must run on the CPU as one rank of a gloo group (or the user forced the CPU)."""
     forced = os.environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true", "yes")
-    return forced or (launched_world_size() > 1 and not _has_accelerator())
+    return forced or (launched_world_size() > 1 and not has_accelerator())
 
 
 def process_state() -> Any:

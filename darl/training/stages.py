@@ -36,7 +36,7 @@ from darl.training.metrics import MetricsJsonlCallback, read_jsonl, truncate_jso
 from darl.training.online_difficulty import OnlineDifficulty
 from darl.training.plateau import decide
 from darl.training.plateau_power import plateau_power
-from darl.training.processes import process_state, use_cpu
+from darl.training.processes import has_accelerator, process_state, use_cpu
 from darl.training.progress import RichStageProgress
 from darl.training.recipe import Recipe, Stage, resolved_differences, save_resolved
 from darl.prompting import prompt_opens_thinking
@@ -134,6 +134,7 @@ def grpo_config(recipe: Recipe, stage: Stage, output_dir: Path, world_size: int)
         ignore_data_skip=True, remove_unused_columns=False,
         use_vllm=scale.use_vllm, vllm_mode=scale.vllm_mode, vllm_gpu_memory_utilization=scale.vllm_gpu_memory_utilization,
         vllm_tensor_parallel_size=scale.vllm_tensor_parallel_size, bf16=scale.bf16, use_cpu=use_cpu(),
+        dataloader_pin_memory=has_accelerator(),  # on a CPU-only machine torch warns that pinning does nothing
     )
     if scale.gradient_checkpointing:
         kwargs["gradient_checkpointing"] = True

@@ -34,6 +34,7 @@ DARL_OWNED: dict[str, str] = {
     "per_device_train_batch_size": "defaults.prompts_per_step (and scale.per_device_train_batch_size)",
     "gradient_accumulation_steps": "defaults.gradient_accumulation_steps",
     "num_iterations": "fixed at 1 (darl's trainer is on-policy: one generation per optimizer step)",
+    "dataloader_pin_memory": "on when torch sees an accelerator, off otherwise (pinning without one only warns)",
     "beta": "defaults.kl_coef", "entropy_coef": "defaults.entropy_coef", "epsilon": "defaults.clip_epsilon",
     "epsilon_high": "defaults.clip_epsilon_high", "loss_type": "defaults.loss_type",
     "scale_rewards": "defaults.scale_rewards", "temperature": "defaults.temperature", "top_p": "defaults.top_p",
