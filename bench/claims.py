@@ -319,7 +319,8 @@ def render(out: Path) -> str:
               "on levels 1 / 2 / 3) | ordering reproduced: falls with level; far lower than the paper's |" if
               all(r is not None for r in rewards) and rewards[0] > rewards[1] > rewards[2] else
               f"| 1. Initial reward per level (paper 0.58 / 0.50 / 0.17) | {reward_text} | ordering not reproduced |"]
-    lines += mixed_claims(out)
+    mixed = _mixed_results(out)
+    lines += mixed_claims(mixed)
     lines += ["| 5. Gradient yield per strategy (ideal 100%) | see the table above | measured |", ""]
     lines += ["A relative claim can be reproduced while both arms stay at or below the start: read each difference "
               "with the gain over the start in the first table.", ""]
@@ -341,7 +342,7 @@ def render(out: Path) -> str:
                   "rollouts per run; its full report, with the breakdown by level and every run's health warnings, is "
                   "copied to [benchmarks/mixed/comparison.md](benchmarks/mixed/comparison.md)):", "",
                   *mixed_levels[1:], ""]
-    demo_pool = demo_pool_rows(out)
+    demo_pool = demo_pool_rows(mixed)
     if demo_pool:
         lines += ["## The two-stage recipe on the demo's own pool, at both learning rates", "",
                   "The suite's 480 math train problems (what `make demo` trains on), scored and leveled in the claim-3 "
@@ -383,48 +384,51 @@ def _section(path: Path, heading: str) -> list[str]:
     return [line for line in lines[start:end] if line.strip()]
 
 
-def mixed_claims(out: Path) -> list[str]:
-    """Claim 3's rows: mixed math + code against each stream alone, on that stream's domain of the held-out set,
-    paired by seed and problem; and each arm against the start on both domains."""
+def _mixed_results(out: Path) -> tuple[dict, dict[str, set[str]]] | None:
+    """The claim-3 comparison's summary and its held-out problem ids by domain; None when `--mixed` has not run."""
     path = out / "mixed" / "compare" / "comparison.json"
     if not path.exists():
-        return ["| 3. Mixed math + code vs math only and code only | - | not run (`--mixed`) |"]
+        return None
     from darl.artifacts.problems import read_problems
 
-    summary = json.loads(path.read_text())
-    domains = {p.id: p.domain for p in read_problems(out / "mixed" / "compare" / "heldout.parquet")}
+    ids: dict[str, set[str]] = {}
+    for problem in read_problems(out / "mixed" / "compare" / "heldout.parquet"):
+        ids.setdefault(problem.domain, set()).add(problem.id)
+    return json.loads(path.read_text()), ids
+
+
+def mixed_claims(mixed: tuple[dict, dict[str, set[str]]] | None) -> list[str]:
+    """Claim 3's rows: mixed math + code against each stream alone, on that stream's domain of the held-out set,
+    paired by seed and problem; and each arm against the start on both domains."""
+    if mixed is None:
+        return ["| 3. Mixed math + code vs math only and code only | - | not run (`--mixed`) |"]
+    summary, ids = mixed
     rows = []
     for domain, alone in (("math", "mixed_math_only"), ("code", "mixed_code_only")):
-        ids = {pid for pid, d in domains.items() if d == domain}
-        d = _diff(summary, "mixed", alone, ids)
-        rows.append(f"| 3. Mixed math + code vs {domain} only, on {domain} held-out ({len(ids)} problems) | {_pts(d)} "
-                    f"| {_conclusion(d)} |")
-    for kind, groups in (summary.get("breakdown") or {}).items():
-        if kind != "domain":
-            continue
-        for domain, g in groups.items():
-            for arm, a in g["arms"].items():
-                gain = a.get("gain")
-                if gain and arm.startswith("mixed"):
-                    rows.append(f"| 3. {arm} vs its start on {domain} held-out (start {100 * g['start']:.1f}%) | "
-                                f"{_pts(gain)} | {_conclusion(gain)} |")
+        d = _diff(summary, "mixed", alone, ids.get(domain, set()))
+        rows.append(f"| 3. Mixed math + code vs {domain} only, on {domain} held-out ({len(ids.get(domain, ()))} "
+                    f"problems) | {_pts(d)} | {_conclusion(d)} |")
+    for domain, g in (summary.get("breakdown") or {}).get("domain", {}).items():
+        for arm, a in g["arms"].items():
+            gain = a.get("gain")
+            if gain and arm.startswith("mixed"):
+                rows.append(f"| 3. {arm} vs its start on {domain} held-out (start {100 * g['start']:.1f}%) | "
+                            f"{_pts(gain)} | {_conclusion(gain)} |")
     return rows
 
 
-def demo_pool_rows(out: Path) -> list[str]:
+def demo_pool_rows(mixed: tuple[dict, dict[str, set[str]]] | None) -> list[str]:
     """The two-stage recipe on the demo's own pool (suite math split) at both learning rates: gain over the start
     on the math held-out problems, and the difference between the rates, paired by seed and problem."""
-    path = out / "mixed" / "compare" / "comparison.json"
-    if not path.exists():
+    if mixed is None:
         return []
-    summary = json.loads(path.read_text())
+    from darl.comparison.analysis import verdict
+
+    summary, ids = mixed
     math = (summary.get("breakdown") or {}).get("domain", {}).get("math")
     arms = ("demo_pool_two_stage", "demo_pool_two_stage_lr1e-4")
     if not math or not any(a in math["arms"] for a in arms):
         return []
-    from darl.artifacts.problems import read_problems
-
-    ids = {p.id for p in read_problems(out / "mixed" / "compare" / "heldout.parquet") if p.domain == "math"}
     rows = ["| arm | seeds | math held-out Pass@1 % [95% CI] | gain vs start (points) |", "|---|---|---|---|"]
     for arm in arms:
         a = math["arms"].get(arm)
@@ -432,9 +436,7 @@ def demo_pool_rows(out: Path) -> list[str]:
             rows.append(f"| {arm} | {len(a['per_seed'])} | {100 * a['mean']:.1f}"
                         + ("" if a["low"] is None else f" [{100 * a['low']:.1f}, {100 * a['high']:.1f}]")
                         + f" | {_pts(a.get('gain'))} |")
-    from darl.comparison.analysis import verdict
-
-    d = _diff(summary, arms[1], arms[0], ids)
+    d = _diff(summary, arms[1], arms[0], ids.get("math", set()))
     said = "not run" if d is None else f"{verdict(d['low'], d['high'])} ({d['seeds']} seeds)"
     rows += ["", f"lr 1e-4 minus lr 3e-4 on the demo's pool, paired by seed and problem: {_pts(d)} points, {said}."]
     return rows

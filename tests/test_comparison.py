@@ -251,7 +251,7 @@ def test_one_run_is_claimed_by_one_process_at_a_time(tmp_path):
 
 
 def test_the_heldout_breakdown_shows_a_domain_that_got_worse_under_a_better_average(tmp_path):
-    from darl.artifacts.problems import write_problems
+    from darl.artifacts.problems import read_problems, write_problems
     from darl.comparison.analysis import RunResult, breakdown, heldout_groups
     from darl.comparison.report import breakdown_tables
     from darl.records import CodeTests, Problem
@@ -261,7 +261,7 @@ def test_the_heldout_breakdown_shows_a_domain_that_got_worse_under_a_better_aver
     problems += [Problem(id="c0", domain="code", prompt="def f(): ...", tests=CodeTests(asserts=("assert f() is None",)),
                          metadata={"level": 1})]
     write_problems(problems, tmp_path / "heldout.parquet")
-    groups = heldout_groups(tmp_path / "heldout.parquet")
+    groups = heldout_groups(read_problems(tmp_path / "heldout.parquet"))
     assert groups["domain"] == {"m0": "math", "m1": "math", "m2": "math", "m3": "math", "c0": "code"}
     assert groups["level"]["m1"] == "math L2" and groups["level"]["c0"] == "code L1"
     start = {"m0": 0.5, "m1": 0.5, "m2": 0.5, "m3": 0.5, "c0": 1.0}
@@ -275,4 +275,4 @@ def test_the_heldout_breakdown_shows_a_domain_that_got_worse_under_a_better_aver
     text = "\n".join(breakdown_tables({"arms": {"mixed": {}, "absent": {}}, "breakdown": table}))
     assert "| code | 1 | 100.0 | 12.5 [" in text and "; -87.5 [" in text and "absent" not in text
     write_problems(problems[:2], tmp_path / "one.parquet")  # one domain, levels 1 and 2: levels only
-    assert list(heldout_groups(tmp_path / "one.parquet")) == ["level"]
+    assert list(heldout_groups(read_problems(tmp_path / "one.parquet"))) == ["level"]

@@ -24,8 +24,8 @@ def compare(spec_path: str | Path, out: str | Path, only: tuple[str, int] | None
 
     spec, _ = load_spec(spec_path)
     if report_only:
-        prepare(spec, Path(out))
         plans = all_plans(spec)
+        prepare(spec, Path(out), plans)
     else:
         plans = run_comparison(spec, out, only=only, say=say)
     if only is not None or not report:

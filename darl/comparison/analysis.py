@@ -194,7 +194,7 @@ def summarize(spec: ComparisonSpec, out: Path, all_plans: Sequence[ArmPlan]) -> 
                             "verdict": verdict(lo, hi) if len(seeds) >= 2 else verdict(plo, phi)}
     return {"name": spec.name, "baseline": spec.baseline, "start": start, "metrics": metric_names,
             "heldout_problems": _count_rows(out / HELDOUT_FILE),
-            "breakdown": breakdown(heldout_groups(out / HELDOUT_FILE), runs, start_eval[1] if start_eval else None,
+            "breakdown": breakdown(heldout_groups(heldout), runs, start_eval[1] if start_eval else None,
                                    [a.name for a in spec.arms]),
             "budget": spec.budget.model_dump(), "eval": spec.eval.model_dump(), "arms": arms, "paired": paired,
             "runs": [r.__dict__ for r in runs]}
@@ -206,16 +206,11 @@ def _heldout(path: Path) -> list[Problem]:
     return read_problems(path) if path.exists() else []
 
 
-def heldout_groups(path: Path) -> dict[str, dict[str, str]]:
+def heldout_groups(problems: Sequence[Problem]) -> dict[str, dict[str, str]]:
     """How the held-out set splits: {"domain": {problem id: domain}} when it holds more than one domain, and
     {"level": {problem id: level}} when every problem carries a generator level (`metadata.level`, as the embedded
     suite's do) and there is more than one. An average over a whole held-out set can hide a domain or a level that
     got worse (a mixed recipe that trades code for math; a stage that forgets the easiest problems)."""
-    if not path.exists():
-        return {}
-    from darl.artifacts.problems import read_problems
-
-    problems = read_problems(path)
     groups: dict[str, dict[str, str]] = {}
     domains = {p.id: p.domain for p in problems}
     if len(set(domains.values())) > 1:

@@ -62,7 +62,7 @@ def plans(spec: ComparisonSpec) -> list[ArmPlan]:
     return [plan_arm(spec, arm, seed, scoring) for arm in spec.arms for seed in spec.seeds]
 
 
-def prepare(spec: ComparisonSpec, out: Path) -> list[Problem]:
+def prepare(spec: ComparisonSpec, out: Path, all_plans: list[ArmPlan]) -> list[Problem]:
     """Create the comparison folder (or check it holds this spec) and its held-out set; returns the held-out
     problems."""
     from darl.artifacts.problems import read_problems, write_problems
@@ -73,7 +73,7 @@ def prepare(spec: ComparisonSpec, out: Path) -> list[Problem]:
     old = json.loads(recorded.read_text()) if recorded.exists() else None
     if old is not None and old != resolved:
         check_extends(old, resolved, recorded)
-    for plan in plans(spec):
+    for plan in all_plans:
         if (run_dir(out, plan.arm, plan.seed) / "recipe.resolved.yaml").is_file():
             check_same_recipe(run_dir(out, plan.arm, plan.seed), plan)
     if old != resolved:
@@ -249,7 +249,7 @@ def run_comparison(spec: ComparisonSpec, out: str | Path, only: tuple[str, int] 
     else:
         todo = all_plans
     main = PartialState().is_main_process
-    problems = prepare(spec, out) if main else []
+    problems = prepare(spec, out, all_plans) if main else []
     PartialState().wait_for_everyone()
     if main and only is None:
         starts = {start_model(spec, p) for p in all_plans}
