@@ -60,6 +60,20 @@ ARMS = {
     "L3_only_lr1e-4": {"recipe": "embedded_two_stage", "stages": 1,
                        "overrides": {"defaults": {"learning_rate": 1.0e-4},
                                      "stages": [{"mix": [{"domain": "math", "level": 3}], "end": {"plateau": None}}]}},
+    "L1_only_lr1e-4": {"recipe": "embedded_two_stage", "stages": 1,
+                       "overrides": {"defaults": {"learning_rate": 1.0e-4},
+                                     "stages": [{"mix": [{"domain": "math", "level": 1}], "end": {"plateau": None}}]}},
+    "L2_only_lr1e-4": {"recipe": "embedded_two_stage", "stages": 1,
+                       "overrides": {"defaults": {"learning_rate": 1.0e-4}, "stages": [{"end": {"plateau": None}}]}},
+    "two_stage_online_lr1e-4": {"recipe": "embedded_two_stage", "overrides": {
+        "defaults": {"learning_rate": 1.0e-4}, "online_difficulty": {
+            "retire_solved": True, "retire_min_rollouts": 16, "defer_unsolved": True, "defer_min_rollouts": 16}}},
+    # Screens of one seed each: is stage 1's entropy bonus (0.001, the paper's) what drifts a 0.6M policy? (No.)
+    **{f"{arm}_lr{rate}_noent": {"recipe": "embedded_two_stage", **({"stages": 1} if arm == "random" else {}),
+                                 "overrides": {"defaults": {"learning_rate": float(rate), "entropy_coef": 0.0},
+                                               **({"stages": [{"mix": [{"domain": "math", "level": None}],
+                                                               "end": {"plateau": None}}]} if arm == "random" else {})}}
+       for arm in ("random", "two_stage") for rate in ("1e-4", "3e-4")},
 }
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 

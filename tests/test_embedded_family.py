@@ -91,3 +91,57 @@ def test_unknown_preset_and_bad_config():
         FamilyConfig(preset="x", suite="quick", roles=(RoleSpec("small", TINY, 1),
                                                       RoleSpec("medium", TINY, 1, init_from="large"),
                                                       RoleSpec("large", TINY, 1), RoleSpec("filter", TINY, 1)))
+
+
+def _digest(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_package_ships_a_build_of_the_default_preset():
+    """Fails when the default preset's config or CODE_VERSION changed without `python scripts/ship_family.py`:
+    a user's demo would then silently train a family that no documented number was measured on."""
+    from darl.embedded.bootstrap import MANIFEST, shipped_build
+    from darl.embedded.family import preset_config
+
+    cfg = preset_config("default")
+    shipped = shipped_build(cfg)
+    assert shipped is not None, "no shipped build of the default preset: run `python scripts/ship_family.py`"
+    manifest = json.loads((shipped / MANIFEST).read_text())
+    assert manifest["origin"] == "shipped"
+    assert manifest["config"] == json.loads(json.dumps(cfg.to_dict(), default=str))
+    assert all((shipped / manifest["roles"][role]["path"] / "model.safetensors").exists() for role in ROLES)
+
+
+def test_a_cache_miss_copies_the_shipped_build_whole(tmp_path):
+    from darl.embedded.bootstrap import shipped_build
+    from darl.embedded.family import preset_config
+
+    shipped = shipped_build(preset_config("default"))
+    # The debris of an interrupted from-source build of the same config is replaced, not mixed in.
+    partial = tmp_path / shipped.name / "roles" / "small"
+    partial.mkdir(parents=True)
+    (partial / "model.safetensors").write_bytes(b"half-written")
+    family = bootstrap("default", cache_dir=tmp_path, show_progress=False)
+    assert family.origin == "shipped" and family.build_seconds == 0 and family.root == tmp_path / shipped.name
+    for role in ROLES:
+        assert _digest(family.path(role) / "model.safetensors") == _digest(shipped / "roles" / role /
+                                                                          "model.safetensors")
+    assert bootstrap("default", cache_dir=tmp_path, show_progress=False).origin == "shipped"  # then a cache hit
+
+
+def test_from_source_never_hands_back_the_shipped_copy(tmp_path):
+    from darl.errors import InputError
+
+    bootstrap("default", cache_dir=tmp_path, show_progress=False)
+    with pytest.raises(InputError, match="shipped with darl") as caught:
+        bootstrap("default", cache_dir=tmp_path, show_progress=False, from_source=True)
+    assert "--cache-dir" in str(caught.value)
+
+
+def test_from_source_trains_and_a_config_without_a_shipped_build_trains(tmp_path):
+    family = bootstrap(config=tiny_config("source"), cache_dir=tmp_path, show_progress=False, from_source=True)
+    assert family.origin == "built" and family.build_seconds > 0
+    assert bootstrap(config=tiny_config("source"), cache_dir=tmp_path, show_progress=False,
+                     from_source=True).root == family.root  # its own build is a cache hit

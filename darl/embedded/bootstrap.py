@@ -11,12 +11,20 @@ Safe under concurrency and crashes:
   leaves a half-written model that a later run takes as done; a rerun resumes at the first missing part
   (tokenizer, then each role in order);
 - `manifest.json`, written last, marks the build complete and records sizes, steps and times.
+
+Shipped build: the package carries one finished build of each preset (`darl/embedded/prebuilt/<preset>-<key>/`, 10 MB,
+made by `scripts/ship_family.py`). When the cache lacks a build and the package has one with the same key, it is
+copied into the cache instead of trained: a fresh clone's `darl demo` skips minutes of warm start, and every user
+starts from the very weights the documentation's numbers were measured on (a build is deterministic for a given
+torch thread count, but not across thread counts). `from_source=True` (`darl bootstrap --from-source`) trains
+the family here instead.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +35,7 @@ from darl.records import Problem
 
 MANIFEST = "manifest.json"
 ROLE_INFO = "darl_role.json"
+PREBUILT = Path(__file__).resolve().parent / "prebuilt"
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,7 @@ class EmbeddedFamily:
     tokenizer_path: Path
     roles: dict[str, RoleModel]
     build_seconds: float
+    origin: str = "built"  # "built": trained by bootstrap on some machine; "shipped": copied from the package
 
     def keys(self) -> list[str]:
         """With `__getitem__`, lets `dict(family)` give {role: checkpoint path}."""
@@ -94,13 +104,24 @@ def _load_manifest(root: Path) -> EmbeddedFamily | None:
     if any(not (m.path / ROLE_INFO).exists() for m in roles.values()):
         return None
     return EmbeddedFamily(root=root, preset=data["preset"], suite=data["suite"],
-                          tokenizer_path=root / data["tokenizer"], roles=roles, build_seconds=0.0)
+                          tokenizer_path=root / data["tokenizer"], roles=roles, build_seconds=0.0,
+                          origin=data.get("origin", "built"))
+
+
+def shipped_build(cfg: FamilyConfig) -> Path | None:
+    """The package's finished build of exactly this config (same cache key), or None."""
+    folder = PREBUILT / f"{cfg.preset}-{cfg.cache_key()}"
+    return folder if (folder / MANIFEST).exists() else None
 
 
 def bootstrap(preset: str = "default", cache_dir: str | Path | None = None, config: FamilyConfig | None = None,
-              show_progress: bool = True, *, out_dir: str | Path | None = None) -> EmbeddedFamily:
+              show_progress: bool = True, *, out_dir: str | Path | None = None,
+              from_source: bool = False) -> EmbeddedFamily:
     """Build (or load from the cache) the embedded family of `preset` (or of an explicit `config`).
-    `cache_dir` (alias `out_dir`) is the folder that holds cached builds; see `default_cache_dir`."""
+    `cache_dir` (alias `out_dir`) is the folder that holds cached builds; see `default_cache_dir`. A cache miss
+    copies the package's shipped build of the same config when there is one, unless `from_source`: then the family
+    is trained here (and a cache that already holds the shipped copy is refused, so the caller knows it did not get
+    a build of its own)."""
     from filelock import FileLock
 
     cfg = config or preset_config(preset)
@@ -110,17 +131,34 @@ def bootstrap(preset: str = "default", cache_dir: str | Path | None = None, conf
     root = base / f"{cfg.preset}-{cfg.cache_key()}"
     cached = _load_manifest(root)
     if cached is not None:
-        return cached
+        return _refuse_shipped(cached) if from_source else cached
     with FileLock(str(base / f"{root.name}.lock")):
         cached = _load_manifest(root)  # another process may have finished while we waited
         if cached is not None:
-            return cached
+            return _refuse_shipped(cached) if from_source else cached
+        shipped = None if from_source else shipped_build(cfg)
+        if shipped is not None:
+            with atomic_folder(root) as tmp:  # replaces any part of an interrupted build of the same config
+                shutil.copytree(shipped, tmp, dirs_exist_ok=True)
+            family = _load_manifest(root)
+            assert family is not None, f"the shipped build {shipped} has every role"
+            return family
         start = time.perf_counter()
         root.mkdir(parents=True, exist_ok=True)
         _build(cfg, root, show_progress)
         family = _load_manifest(root)
         assert family is not None, "manifest written by _build"
         return EmbeddedFamily(**{**family.__dict__, "build_seconds": time.perf_counter() - start})
+
+
+def _refuse_shipped(family: EmbeddedFamily) -> EmbeddedFamily:
+    from darl.errors import InputError
+
+    if family.origin == "shipped":
+        raise InputError(f"the cache at {family.root} holds the build shipped with darl, not one trained here",
+                         field="--from-source", hint="pass --cache-dir with an empty folder to train the family "
+                                                     "from source there")
+    return family
 
 
 def _training_threads() -> int | None:
