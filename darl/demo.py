@@ -127,7 +127,8 @@ class Pipeline:
 
 def _bootstrap(preset: DemoPreset) -> dict[str, Any]:
     """The tiny policy family (small, medium, large, filter) from darl.embedded. It lives in darl's cache
-    (`$DARL_CACHE`, else ~/.cache/darl), so every demo folder and the test suite share one build."""
+    (`$DARL_CACHE`, else ~/.cache/darl), so every demo folder and the test suite share one build; an empty cache
+    gets the build shipped with darl (copied, not trained)."""
     from darl.embedded.bootstrap import bootstrap
 
     family = bootstrap(preset=preset.bootstrap)
