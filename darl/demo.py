@@ -171,7 +171,8 @@ def _score(out: Path, preset: DemoPreset, family: dict[str, str], say: Say) -> d
     """Every proxy role at the evaluation settings (K samples, T 0.6, top_p 0.95), then the policy (the small role)
     once more at its training temperature: its pass rate on each level is the initial training reward of that level
     (the paper's 0.58 / 0.50 / 0.17), which the levels report shows (`policy:` in levels.yaml)."""
-    from darl.scoring import ModelSpec, ScoreJob, merge_shards, run_shard
+    from darl.scoring import ModelSpec, ScoreJob
+    from darl.scoring.local_pool import run_local_shards
 
     models = tuple(ModelSpec(name=role, path=path, batch_size=64) for role, path in family.items())
     policy, temperature, top_p = policy_scoring(preset, family["small"])
@@ -186,9 +187,18 @@ def _score(out: Path, preset: DemoPreset, family: dict[str, str], say: Say) -> d
     paths = []
     for name, job in jobs.items():
         progress = _Counter(say, name, every_s=20)
-        run_shard(job, out / name, on_start=progress.start, on_progress=lambda e, p=progress: p.add(e.units))
-        paths.append(str(merge_shards(out / name, out / f"{name}.parquet")))
+        merged = run_local_shards(job, out / name, scoring_processes(), output=out / f"{name}.parquet",
+                                  on_start=progress.start, on_progress=lambda e, p=progress: p.add(e.units))
+        paths.append(str(merged))
     return {"paths": paths, "models": [*family, policy]}
+
+
+def scoring_processes() -> int:
+    """One scoring process per core, up to 4: each runs torch on one thread (see `run_demo`), and the shards'
+    samples do not depend on how many there are (darl.scoring.local_pool)."""
+    import os
+
+    return max(1, min(os.cpu_count() or 1, 4))
 
 
 def _levels(out: Path, policy: str) -> dict[str, Any]:
