@@ -321,7 +321,19 @@ def render(out: Path) -> str:
                                                                                       "random"), True),
         ("4. Offline levels beat no selection, both at lr 1e-4 (two_stage_lr1e-4 vs random_lr1e-4)",
          _diff(summary, "two_stage_lr1e-4", "random_lr1e-4"), True),
+        ("1. Difficulty at lr 1e-4: Level 1 alone vs random", _diff(summary, "L1_only_lr1e-4", "random_lr1e-4"), True),
+        ("1. Difficulty at lr 1e-4: Level 2 alone vs random", _diff(summary, "L2_only_lr1e-4", "random_lr1e-4"), True),
         ("1. Difficulty at lr 1e-4: Level 3 alone vs random", _diff(summary, "L3_only_lr1e-4", "random_lr1e-4"), True),
+        ("1. Difficulty at lr 1e-4: the hardest level helps least (Level 2 - Level 3)",
+         _diff(summary, "L2_only_lr1e-4", "L3_only_lr1e-4"), True),
+        ("2. Stages at lr 1e-4: two stages beat continuing stage one", _diff(summary, "two_stage_lr1e-4",
+                                                                              "L2_only_lr1e-4"), True),
+        ("4. Online selection beats offline levels alone, at lr 1e-4", _diff(summary, "two_stage_online_lr1e-4",
+                                                                              "two_stage_lr1e-4"), True),
+        ("(not the paper's) No entropy bonus vs the paper's 0.001, random problems at lr 1e-4",
+         _diff(summary, "random_lr1e-4_noent", "random_lr1e-4"), True),
+        ("(not the paper's) No entropy bonus vs the paper's 0.001, two stages at lr 1e-4",
+         _diff(summary, "two_stage_lr1e-4_noent", "two_stage_lr1e-4"), True),
     ]
     lines += ["", "## Claims", "", "| claim | difference in Pass@1 (points) [95% CI] | conclusion |", "|---|---|---|"]
     for text, d, positive in claims:

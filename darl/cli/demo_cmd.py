@@ -22,11 +22,13 @@ def demo_command(
     out: Optional[Path] = typer.Option(None, "--out", hidden=True, help="Old spelling of --output."),
     preset: Preset = typer.Option("default", help="Demo sizes: default (about 9 minutes on 2 cores with the family "
                                   "built) or quick (the smallest run through every step, for a first look)."),
+    train_processes: Optional[int] = typer.Option(None, "--train-processes", min=1, help="Processes to train in "
+                                                  "(default: 2 on a machine with 2 or more cores, else 1)."),
 ) -> None:
     """Bootstrap the tiny model family, score, level, train two GRPO stages, evaluate before/after, write the report."""
     from darl.demo import run_demo
 
     console = Console(highlight=False, soft_wrap=True)
     output = alias(output, out, "--output", "--out", default=Path("demo-run"))
-    result = run_demo(output, value(preset), say=console.print)
+    result = run_demo(output, value(preset), say=console.print, train_processes=train_processes)
     console.print(f"[bold]open {result.report.resolve()} in a browser[/]")
