@@ -338,7 +338,7 @@ def render(out: Path) -> str:
     lines += ["", "## Claims", "", "| claim | difference in Pass@1 (points) [95% CI] | conclusion |", "|---|---|---|"]
     for text, d, positive in claims:
         lines.append(f"| {text} | {_pts(d)} | {_conclusion(d, positive)} |")
-    for name in ("two_stage", "two_stage_lr1e-4", "L3_only_lr1e-4", "random_lr1e-4"):
+    for name in ("two_stage", "two_stage_lr1e-4", "L1_only_lr1e-4", "L3_only_lr1e-4", "random_lr1e-4"):
         if name not in arms or not arms[name].get("seeds_done"):
             continue
         gain, bar_text = _bar(summary, name)

@@ -20,8 +20,8 @@ def demo_command(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Run folder (default demo-run); re-running "
                                           "into it reuses every finished step."),
     out: Optional[Path] = typer.Option(None, "--out", hidden=True, help="Old spelling of --output."),
-    preset: Preset = typer.Option("default", help="Demo sizes: default (about 9 minutes on 2 cores with the family "
-                                  "built) or quick (the smallest run through every step, for a first look)."),
+    preset: Preset = typer.Option("default", help="Demo sizes: default (about 6 minutes on 2 idle cores, 8 from a "
+                                  "fresh clone) or quick (the smallest run through every step, for a first look)."),
     train_processes: Optional[int] = typer.Option(None, "--train-processes", min=1, help="Processes to train in "
                                                   "(default: 2 on a machine with 2 or more cores, else 1)."),
 ) -> None:
