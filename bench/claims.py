@@ -205,6 +205,32 @@ def write_spec(path: Path, levels: Path, scores: Path, arms: list[str], seeds: l
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
 
 
+# The claims table: (claim, arm, arm it is compared with), Pass@1 of the first minus the second, paired by seed
+# and problem (`_diff`); a pair whose arms were not both run reads "not run".
+CLAIMS = [
+    ("1. Difficulty: moderate levels help more than random problems (Level 2 vs random)", "L2_only", "random"),
+    ("1. Difficulty: Level 1 vs random", "L1_only", "random"),
+    ("1. Difficulty: the hardest level helps least (Level 2 - Level 3)", "L2_only", "L3_only"),
+    ("2. Stages: two stages beat continuing stage one for the same rollouts", "two_stage", "L2_only"),
+    ("4. Online selection beats offline levels alone", "two_stage_online", "two_stage"),
+    ("4. Offline levels beat no selection, both at lr 3e-4", "two_stage", "random"),
+    ("(not the paper's) Learning rate 1e-4 vs the earlier 3e-4, two stages", "two_stage_lr1e-4", "two_stage"),
+    ("(not the paper's) Two stages at lr 1e-4 vs random problems at 3e-4", "two_stage_lr1e-4", "random"),
+    ("4. Offline levels beat no selection, both at lr 1e-4 (two_stage_lr1e-4 vs random_lr1e-4)",
+     "two_stage_lr1e-4", "random_lr1e-4"),
+    ("1. Difficulty at lr 1e-4: Level 1 alone vs random", "L1_only_lr1e-4", "random_lr1e-4"),
+    ("1. Difficulty at lr 1e-4: Level 2 alone vs random", "L2_only_lr1e-4", "random_lr1e-4"),
+    ("1. Difficulty at lr 1e-4: Level 3 alone vs random", "L3_only_lr1e-4", "random_lr1e-4"),
+    ("1. Difficulty at lr 1e-4: the hardest level helps least (Level 2 - Level 3)", "L2_only_lr1e-4", "L3_only_lr1e-4"),
+    ("2. Stages at lr 1e-4: two stages beat continuing stage one", "two_stage_lr1e-4", "L2_only_lr1e-4"),
+    ("4. Online selection beats offline levels alone, at lr 1e-4", "two_stage_online_lr1e-4", "two_stage_lr1e-4"),
+    ("(not the paper's) No entropy bonus vs the paper's 0.001, random problems at lr 1e-4",
+     "random_lr1e-4_noent", "random_lr1e-4"),
+    ("(not the paper's) No entropy bonus vs the paper's 0.001, two stages at lr 1e-4",
+     "two_stage_lr1e-4_noent", "two_stage_lr1e-4"),
+]
+
+
 def _pts(entry: dict | None) -> str:
     if not entry:
         return "not run"
@@ -304,37 +330,9 @@ def render(out: Path) -> str:
             blowups.setdefault(rate, []).append(any(w["name"] == "kl_blowup" for w in run["health"]))
     lines += ["", "KL blow-up (the health check's `kl_blowup`) by learning rate: " + "; ".join(
         f"{sum(v)} of {len(v)} runs at lr {rate}" for rate, v in sorted(blowups.items())) + ". The shipped recipes "
-        "train at 1e-4 since 2026-12-01 (3e-4 before); docs/training.md (\"Third round\") reads these numbers.", ""]
-    claims = [
-        ("1. Difficulty: moderate levels help more than random problems (Level 2 vs random)",
-         _diff(summary, "L2_only", "random"), True),
-        ("1. Difficulty: Level 1 vs random", _diff(summary, "L1_only", "random"), True),
-        ("1. Difficulty: the hardest level helps least (Level 2 - Level 3)", _diff(summary, "L2_only", "L3_only"),
-         True),
-        ("2. Stages: two stages beat continuing stage one for the same rollouts", _diff(summary, "two_stage",
-                                                                                        "L2_only"), True),
-        ("4. Online selection beats offline levels alone", _diff(summary, "two_stage_online", "two_stage"), True),
-        ("4. Offline levels beat no selection, both at lr 3e-4", _diff(summary, "two_stage", "random"), True),
-        ("(not the paper's) Learning rate 1e-4 vs the earlier 3e-4, two stages", _diff(summary, "two_stage_lr1e-4",
-                                                                                        "two_stage"), True),
-        ("(not the paper's) Two stages at lr 1e-4 vs random problems at 3e-4", _diff(summary, "two_stage_lr1e-4",
-                                                                                      "random"), True),
-        ("4. Offline levels beat no selection, both at lr 1e-4 (two_stage_lr1e-4 vs random_lr1e-4)",
-         _diff(summary, "two_stage_lr1e-4", "random_lr1e-4"), True),
-        ("1. Difficulty at lr 1e-4: Level 1 alone vs random", _diff(summary, "L1_only_lr1e-4", "random_lr1e-4"), True),
-        ("1. Difficulty at lr 1e-4: Level 2 alone vs random", _diff(summary, "L2_only_lr1e-4", "random_lr1e-4"), True),
-        ("1. Difficulty at lr 1e-4: Level 3 alone vs random", _diff(summary, "L3_only_lr1e-4", "random_lr1e-4"), True),
-        ("1. Difficulty at lr 1e-4: the hardest level helps least (Level 2 - Level 3)",
-         _diff(summary, "L2_only_lr1e-4", "L3_only_lr1e-4"), True),
-        ("2. Stages at lr 1e-4: two stages beat continuing stage one", _diff(summary, "two_stage_lr1e-4",
-                                                                              "L2_only_lr1e-4"), True),
-        ("4. Online selection beats offline levels alone, at lr 1e-4", _diff(summary, "two_stage_online_lr1e-4",
-                                                                              "two_stage_lr1e-4"), True),
-        ("(not the paper's) No entropy bonus vs the paper's 0.001, random problems at lr 1e-4",
-         _diff(summary, "random_lr1e-4_noent", "random_lr1e-4"), True),
-        ("(not the paper's) No entropy bonus vs the paper's 0.001, two stages at lr 1e-4",
-         _diff(summary, "two_stage_lr1e-4_noent", "two_stage_lr1e-4"), True),
-    ]
+        "train at 1e-4 since 2026-12-01 (3e-4 before); docs/training.md (\"Third round\", \"Fourth round\") reads "
+        "these numbers.", ""]
+    claims = [(text, _diff(summary, a, b), True) for text, a, b in CLAIMS]
     lines += ["", "## Claims", "", "| claim | difference in Pass@1 (points) [95% CI] | conclusion |", "|---|---|---|"]
     for text, d, positive in claims:
         lines.append(f"| {text} | {_pts(d)} | {_conclusion(d, positive)} |")

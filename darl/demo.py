@@ -7,7 +7,8 @@ and is skipped by a re-run (a killed demo restarts at the step it was in, which 
 and evaluation are all resumable).
 
 Presets: `default` (the README's first command; 8 minutes from a fresh clone on 2 idle cores, set-up included)
-and `quick` (the smallest run that still goes through every step, for the test suite). They differ only in sizes, never in code path.
+and `quick` (the smallest run that still goes through every step, for the test suite). They differ only in sizes,
+never in code path.
 
 Differs from the paper: everything is tiny (models of well under 10M parameters trained from scratch on procedural
 tasks, responses of ~100 tokens, a few dozen GRPO steps); the shape of the method is the paper's.
