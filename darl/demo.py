@@ -384,6 +384,9 @@ def run_demo(out_dir: str | Path = "demo-run", preset: str = "default", say: Say
     if preset not in PRESETS:
         raise InputError(f"unknown preset {preset!r}", field="--preset", hint=f"one of {', '.join(PRESETS)}")
     spec = PRESETS[preset]
+    processes = training_processes() if train_processes is None else train_processes
+    if processes < 1:  # before any work, not after scoring
+        raise InputError(f"train_processes must be at least 1, got {processes}", field="--train-processes")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pipe = Pipeline(out, spec, say)
@@ -398,9 +401,6 @@ def run_demo(out_dir: str | Path = "demo-run", preset: str = "default", say: Say
     pipe.step("problems", 2, total, lambda: _problems(out, spec, suite))
     pipe.step("score", 3, total, lambda: _score(out, spec, family, say))
     pipe.step("levels", 4, total, lambda: _levels(out, policy_scoring(spec, family["small"])[0]))
-    processes = training_processes() if train_processes is None else train_processes
-    if processes < 1:
-        raise InputError(f"train_processes must be at least 1, got {processes}", field="--train-processes")
     trained = pipe.step("train", 5, total, lambda: _train(out, spec, family, processes, say))
     before = pipe.step("eval-before", 6, total,
                        lambda: _evaluate(out, spec, suite, "before", family["small"], "baseline", say))
