@@ -239,13 +239,16 @@ def demo_recipe(preset: DemoPreset, policy: str):
 
 
 def training_processes() -> int:
-    """Processes the demo trains in: 2 where there are 2 cores or more, else 1. Measured on 2 idle cores (stage 1 of
+    """Processes the demo trains in: on a CPU-only machine with 2 cores or more, 2; else 1 (with a GPU the demo
+    trains in this process, on the GPU: two ranks would share one device). Measured on 2 idle cores (stage 1 of
     the default preset, 8 steps of 32 prompts x 8 rollouts, one torch thread a process): 4.66 s a step in 2
     processes against 8.09 s in one. The recipe's batch is the same either way (the ranks split each step's
     rollouts, docs/training.md "Several processes on a CPU"); more than 2 processes is not what the tests run."""
     import os
 
-    return 2 if (os.cpu_count() or 1) >= 2 else 1
+    from darl.training.processes import has_accelerator
+
+    return 2 if (os.cpu_count() or 1) >= 2 and not has_accelerator() else 1
 
 
 def _train(out: Path, preset: DemoPreset, family: dict[str, str], processes: int, say: Say) -> dict[str, Any]:

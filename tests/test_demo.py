@@ -84,3 +84,19 @@ def test_demo_recipe_is_the_shipped_two_stage_shape() -> None:
     assert [c.level for s in recipe.stages for c in s.mix] == [2, 3]
     assert recipe.stage_settings(1).mask_truncated_completions and recipe.stage_settings(1).entropy_coef == 0.0
     assert [s.end.max_steps for s in recipe.stages] == list(PRESETS["default"].train_steps)
+
+
+def test_training_processes_two_on_a_multicore_cpu_one_with_an_accelerator(monkeypatch) -> None:
+    import os
+
+    import darl.training.processes as processes
+    from darl.demo import training_processes
+
+    monkeypatch.setattr(processes, "has_accelerator", lambda: False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert training_processes() == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert training_processes() == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(processes, "has_accelerator", lambda: True)  # two ranks would share one GPU
+    assert training_processes() == 1
