@@ -276,16 +276,12 @@ def _train(out: Path, preset: DemoPreset, family: dict[str, str], processes: int
 def _launch_training(recipe: Path, levels: Path, run_dir: Path, processes: int, resume: bool) -> None:
     """`darl train` under accelerate's launcher (a gloo group on CPU), its output going where ours goes."""
     import os
-    import socket
     import subprocess
-    import sys
 
-    with socket.socket() as probe:  # a free port, so that two demos at once do not collide
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
-           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port",
-           str(port), "-m", "darl", "train", str(recipe), "--levels", str(levels), "--out", str(run_dir)]
+    from darl.training.processes import local_launch_command
+
+    cmd = local_launch_command(processes, ["-m", "darl", "train", str(recipe), "--levels", str(levels), "--out",
+                                           str(run_dir)])
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     code = subprocess.run(cmd + (["--resume"] if resume else []), env=env).returncode
     if code != 0:

@@ -15,9 +15,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from darl.training.metrics import read_jsonl
+from darl.training.processes import local_launch_command
 
 pytestmark = pytest.mark.slow
 
@@ -83,19 +82,11 @@ def write_levels(family, path: Path, per_level: int = 24) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def launch(root: Path, out: Path, resume: bool = False) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false",
            "DARL_TEST_RANK_LOG": str(out) + ".ranks", "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-           "--main_process_port", str(_free_port()), str(LAUNCHED), "train", str(root / "recipe.yaml"),
-           "--levels", str(root / "levels.parquet"), "--out", str(out)] + (["--resume"] if resume else [])
+    cmd = local_launch_command(2, [str(LAUNCHED), "train", str(root / "recipe.yaml"), "--levels",
+                                   str(root / "levels.parquet"), "--out", str(out)] + (["--resume"] if resume else []))
     log = open(str(out) + (".resume.log" if resume else ".log"), "w")
     return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 

@@ -16,6 +16,21 @@ from typing import Any
 WORLD_SIZE_VARIABLES = ("WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
 
 
+def local_launch_command(processes: int, program: list[str]) -> list[str]:
+    """The command line that runs `program` (a script path or `-m module`, then its arguments) in `processes` ranks on
+    this machine under accelerate's torchrun launcher, on a free port (two launches at once do not collide). On a
+    CPU machine the ranks form a gloo group (see the module docstring); run each with OMP_NUM_THREADS=1."""
+    import socket
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
+            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port",
+            str(port), *program]
+
+
 def launched_world_size() -> int:
     """The number of processes the launcher started (1 when run directly)."""
     for name in WORLD_SIZE_VARIABLES:
