@@ -4,6 +4,9 @@
     python bench/claims.py --out DIR --arms two_stage,random,L2_only --seeds 0,1,2 --budget 4096
     python bench/claims.py --out DIR --mixed                      # claim 3 (mixed math + code) into DIR/mixed
     python bench/claims.py --out DIR --write-only                 # only re-render docs/benchmarks.md from DIR
+    python bench/claims.py --out DIR --premature-share 0.5 --arms two_stage_lr1e-4,random_lr1e-4 --budget 8192 \
+        --train-per-level 200                                     # the same on a family with a habit to unlearn
+                                                                  # (docs/embedded.md); writes DIR/benchmarks.md
 
 Steps: (1) the demo's data steps (bootstrap the family, the math train split, proxy scoring K = 4, the paper's
 levels) into DIR/base; (2) a levels file that also holds the problems the filter role dropped (no level), so the
@@ -78,10 +81,29 @@ ARMS = {
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
-def prepare_base(base: Path, train_per_level: int = 0) -> Path:
+def _family(spec, base: Path, premature_share: float) -> dict:
+    """The demo's bootstrap step, or (with a premature-answer share) a family trained here into BASE/family with
+    that share of its math warm start answering after the first line (docs/embedded.md, "Two ways of answering")."""
+    from darl import demo
+
+    if not premature_share:
+        return demo._bootstrap(spec)
+    import dataclasses
+
+    from darl.embedded.bootstrap import bootstrap
+    from darl.embedded.family import preset_config
+
+    config = dataclasses.replace(preset_config(spec.bootstrap), premature_answer_share=premature_share)
+    family = bootstrap(config=config, cache_dir=base / "family", from_source=True)
+    roles = {role: str(path) for role, path in dict(family).items()}
+    return {"family": roles, "suite": family.suite, "root": str(family.root), "paths": list(roles.values())}
+
+
+def prepare_base(base: Path, train_per_level: int = 0, premature_share: float = 0.0) -> Path:
     """The demo's steps 1-4 (darl.demo, preset default) and levels-all.parquet; returns the latter. With
     `train_per_level`, the train pool adds that many fresh math problems per generator level 1-6
-    (`fresh_train_pool`: unseen by every role, disjoint from the held-out set below) before scoring."""
+    (`fresh_train_pool`: unseen by every role, disjoint from the held-out set below) before scoring. With
+    `premature_share`, every step uses a family trained with that share of premature answers (`_family`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     import torch
@@ -91,7 +113,7 @@ def prepare_base(base: Path, train_per_level: int = 0) -> Path:
     spec = demo.PRESETS["default"]
     base.mkdir(parents=True, exist_ok=True)
     pipe = demo.Pipeline(base, spec, print)
-    built = pipe.step("bootstrap", 1, 4, lambda: demo._bootstrap(spec))
+    built = pipe.step("bootstrap", 1, 4, lambda: _family(spec, base, premature_share))
     torch.set_num_threads(1)
     pipe.step("problems", 2, 4, lambda: _problems(base, spec, built["suite"], train_per_level))
     pipe.step("score", 3, 4, lambda: demo._score(base, spec, built["family"], print))
@@ -173,7 +195,7 @@ def prepare_mixed(out: Path, seeds: list[int]) -> Path:
     base = out / "base"
     base.mkdir(parents=True, exist_ok=True)
     pipe = demo.Pipeline(base, spec, print)
-    built = pipe.step("bootstrap", 1, 4, lambda: demo._bootstrap(spec))
+    built = pipe.step("bootstrap", 1, 4, lambda: _family(spec, base, premature_share))
     torch.set_num_threads(1)
     pipe.step("problems", 2, 4, lambda: demo._problems(base, spec, built["suite"]))
     pipe.step("score", 3, 4, lambda: demo._score(base, spec, built["family"], print))
@@ -192,14 +214,18 @@ def prepare_mixed(out: Path, seeds: list[int]) -> Path:
     return path
 
 
-def write_spec(path: Path, levels: Path, scores: Path, arms: list[str], seeds: list[int], budget: int) -> None:
+def write_spec(path: Path, levels: Path, scores: Path, arms: list[str], seeds: list[int], budget: int,
+               model: str | None = None) -> None:
+    """The comparison spec; `model`: the policy every arm starts from (default: each recipe's, the embedded small
+    role)."""
     spec = {
-        "name": "embedded_claims", "levels": str(levels), "scores": [str(scores)], "seeds": seeds,
+        "name": "embedded_claims", **({"model": model} if model else {}),
+        "levels": str(levels), "scores": [str(scores)], "seeds": seeds,
         "budget": {"rollouts": budget},
         "heldout": {"embedded": HELDOUT},
         "eval": {"samples": 4, "ks": [1, 2, 4], "max_new_tokens": 96, "curve_every_steps": 0,
                  "backend": "transformers"},
-        "baseline": "random",
+        "baseline": "random" if "random" in arms else next((a for a in arms if a.startswith("random")), arms[0]),
         "arms": [{"name": a, **ARMS[a]} for a in arms],
     }
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
@@ -332,7 +358,8 @@ def render(out: Path) -> str:
         f"{sum(v)} of {len(v)} runs at lr {rate}" for rate, v in sorted(blowups.items())) + ". The shipped recipes "
         "train at 1e-4 since 2026-12-01 (3e-4 before); docs/training.md (\"Third round\", \"Fourth round\") reads "
         "these numbers.", ""]
-    claims = [(text, _diff(summary, a, b), True) for text, a, b in CLAIMS]
+    # Only the pairs this comparison holds: a row whose arms are not in its spec would only read "not run".
+    claims = [(text, _diff(summary, a, b), True) for text, a, b in CLAIMS if a in arms and b in arms]
     lines += ["", "## Claims", "", "| claim | difference in Pass@1 (points) [95% CI] | conclusion |", "|---|---|---|"]
     for text, d, positive in claims:
         lines.append(f"| {text} | {_pts(d)} | {_conclusion(d, positive)} |")
@@ -353,6 +380,14 @@ def render(out: Path) -> str:
     lines += ["| 5. Gradient yield per strategy (ideal 100%) | see the table above | measured |", ""]
     lines += ["A relative claim can be reproduced while both arms stay at or below the start: read each difference "
               "with the gain over the start in the first table.", ""]
+    habit = habit_rows(out)
+    if habit:
+        lines += ["## The premature-answer habit per arm", "",
+                  "Half the policy's math warm start answers after its first line (docs/embedded.md, \"Two ways of "
+                  "answering\"): on the held-out problems whose worked solution takes more than one step, the share "
+                  "of responses that go on past their first line, and the Pass@1 of each kind (final evaluation, "
+                  "mean over seeds). A gain that comes with a rising share is partly the habit being unlearned:", "",
+                  *habit, ""]
     lines += ["## How far each arm narrowed onto its prompts", "",
               "The fewer prompts a level holds, the more often a leveled arm revisits each one at 32 prompts a step "
               "(the paper's levels hold tens of thousands); KL is to each stage's own starting policy, TRL's "
@@ -481,6 +516,63 @@ def _pool_line(levels: dict) -> str:
             f"{count['no_level']} in no level. The random arm draws from all of them.")
 
 
+def _complete_answer_stats(samples: Path, multi_step: set[str]) -> tuple[float, float, float] | None:
+    """(share of responses on `multi_step` problems longer than one line before the answer, Pass@1 of those, Pass@1
+    of the others) from an evaluation's samples.jsonl; None when it holds none of those problems."""
+    complete, premature = [], []
+    for line in samples.read_text().splitlines():
+        row = json.loads(line)
+        if row["problem_id"] in multi_step:
+            lines = [x for x in row["response"].strip().splitlines() if x.strip()]
+            (complete if len(lines) > 2 else premature).append(bool(row["passed"]))
+    total = len(complete) + len(premature)
+    if not total:
+        return None
+    rate = (lambda xs: sum(xs) / len(xs) if xs else float("nan"))
+    return len(complete) / total, rate(complete), rate(premature)
+
+
+def habit_rows(out: Path) -> list[str]:
+    """Per arm (and the start): how often the policy finishes the work on held-out multi-step problems, from each
+    run's final evaluation. [] when the comparison has no held-out problems with worked solutions, or when its
+    start always finishes the work (no habit to unlearn)."""
+    import pyarrow.parquet as pq
+
+    compare_dir = out / "compare"
+    heldout = compare_dir / "heldout.parquet"
+    if not heldout.exists():
+        return []
+    multi_step = set()
+    for row in pq.read_table(heldout, columns=["id", "metadata"]).to_pylist():
+        metadata = json.loads(row["metadata"]) if isinstance(row["metadata"], str) else (row["metadata"] or {})
+        if str(metadata.get("solution", "")).count("\n") > 1:
+            multi_step.add(row["id"])
+    if not multi_step:
+        return []
+    rows = [f"| arm | complete answers on the {len(multi_step)} multi-step problems | Pass@1 of complete ones | "
+            "Pass@1 of premature ones |", "|---|---|---|---|"]
+    found = [("start", _complete_answer_stats(compare_dir / "eval" / "start" / "samples.jsonl", multi_step))
+             if (compare_dir / "eval" / "start" / "samples.jsonl").exists() else ("start", None)]
+    summary = json.loads((compare_dir / "comparison.json").read_text())
+    for arm, entry in summary["arms"].items():
+        stats = []
+        for seed in entry["seeds_done"]:
+            steps = sorted((compare_dir / "eval" / arm / f"seed-{seed}").glob("step-*/samples.jsonl"),
+                           key=lambda p: int(p.parent.name.split("-")[1]))
+            if steps:
+                stats.append(_complete_answer_stats(steps[-1], multi_step))
+        stats = [x for x in stats if x]
+        if stats:
+            found.append((arm, tuple(sum(x[i] for x in stats) / len(stats) for i in range(3))))
+    if found[0][1] is not None and found[0][1][0] >= 0.99:
+        return []  # a start that always finishes the work (the shipped family): nothing to report
+    for name, stat in found:
+        if stat:
+            pct = [("-" if value != value else f"{100 * value:.1f}%") for value in stat[1:]]  # nan: none of that kind
+            rows.append(f"| {name} | {100 * stat[0]:.0f}% | {pct[0]} | {pct[1]} |")
+    return rows if len(rows) > 2 else []
+
+
 def diagnosis(out: Path) -> list[str]:
     """Per arm (mean over its finished seeds): training prompts available, visits per prompt, KL to the reference at
     the end, held-out pass@4 against the start: how far each arm narrowed onto its own prompts."""
@@ -520,6 +612,9 @@ def main() -> None:
                         help="add this many fresh math problems per generator level to the scored train pool")
     parser.add_argument("--mixed", action="store_true",
                         help="run claim 3 (mixed math + code vs each alone) into OUT/mixed instead of the arms")
+    parser.add_argument("--premature-share", type=float, default=0.0,
+                        help="train a family with this share of premature math answers into OUT/base/family and "
+                             "start every arm from its small role (docs/embedded.md, \"Two ways of answering\")")
     parser.add_argument("--write-only", action="store_true", help="only render docs/benchmarks.md from --out")
     parser.add_argument("--doc", type=Path, default=DOC)
     args = parser.parse_args()
@@ -531,11 +626,16 @@ def main() -> None:
     elif not args.write_only:
         from darl.comparison import compare
 
-        levels = prepare_base(args.out / "base", args.train_per_level)
+        levels = prepare_base(args.out / "base", args.train_per_level, args.premature_share)
         spec = args.out / "compare.yaml"
+        model = None
+        if args.premature_share:
+            model = json.loads((args.out / "base" / "demo.json").read_text())["steps"]["bootstrap"]["family"]["small"]
         write_spec(spec, levels, args.out / "base" / "scores.parquet", args.arms.split(","),
-                   [int(s) for s in args.seeds.split(",")], args.budget)
+                   [int(s) for s in args.seeds.split(",")], args.budget, model)
         compare(spec, args.out / "compare")
+    if args.premature_share and args.doc == DOC:  # not the shipped family: docs/benchmarks.md is not about it
+        args.doc = args.out / "benchmarks.md"
     args.doc.write_text(render(args.out))
     assets = args.doc.parent / "benchmarks"  # the comparison's own report beside the document, figures included
     assets.mkdir(exist_ok=True)

@@ -9,7 +9,7 @@ import multiprocessing
 import pytest
 
 from darl.embedded.bootstrap import ROLE_INFO, bootstrap
-from darl.embedded.family import ROLES, FamilyConfig, ModelSize, RoleSpec
+from darl.embedded.family import ROLES, FamilyConfig, ModelSize, RoleSpec, key_view
 
 TINY = ModelSize(hidden=32, layers=1, heads=2, kv_heads=1)
 
@@ -110,7 +110,7 @@ def test_the_package_ships_a_build_of_the_default_preset():
     assert shipped is not None, "no shipped build of the default preset: run `python scripts/ship_family.py`"
     manifest = json.loads((shipped / MANIFEST).read_text())
     assert manifest["origin"] == "shipped"
-    assert manifest["config"] == json.loads(json.dumps(cfg.to_dict(), default=str))
+    assert key_view(manifest["config"]) == key_view(json.loads(json.dumps(cfg.to_dict(), default=str)))
     assert all((shipped / manifest["roles"][role]["path"] / "model.safetensors").exists() for role in ROLES)
 
 
@@ -145,3 +145,15 @@ def test_from_source_trains_and_a_config_without_a_shipped_build_trains(tmp_path
     assert family.origin == "built" and family.build_seconds > 0
     assert bootstrap(config=tiny_config("source"), cache_dir=tmp_path, show_progress=False,
                      from_source=True).root == family.root  # its own build is a cache hit
+
+
+def test_a_knob_added_after_a_build_keeps_the_old_key_at_its_default():
+    import dataclasses
+
+    from darl.embedded.family import preset_config
+
+    cfg = preset_config("default")
+    assert cfg.premature_answer_share == 0.0
+    without_knob = {k: v for k, v in cfg.to_dict().items() if k != "premature_answer_share"}
+    assert key_view(cfg.to_dict()) == without_knob  # the shipped build's manifest predates the knob
+    assert dataclasses.replace(cfg, premature_answer_share=0.5).cache_key() != cfg.cache_key()

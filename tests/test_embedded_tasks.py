@@ -89,3 +89,32 @@ def test_reference_programs_pass_the_code_sandbox():
         assert all(v.passed for v in verdicts), [(p.id, v) for (p, _), v in zip(pairs, verdicts) if not v.passed][:3]
         broken = [s.replace("r = r", "r = 1 + r", 1) for _, s in pairs[:4]]
         assert not all(v.passed for v in verifier.verify_batch([p for p, _ in pairs[:4]], broken))
+
+
+def test_premature_answers_are_right_on_one_step_problems_and_wrong_on_longer_ones():
+    from darl.embedded.tasks_math import premature_answer
+    from darl.verifiers.math import MathVerifier
+
+    pairs = suite_pairs("quick", "heldout", domains=("math",))
+    one_step = [(p, s) for p, s in pairs if s.count("\n") == 1]
+    longer = [(p, s) for p, s in pairs if s.count("\n") > 1]
+    assert one_step and longer
+    assert all(premature_answer(s) == s for _, s in one_step)
+    cut = [premature_answer(s) for _, s in longer]
+    assert all(c.count("\n") == 1 and c.split("\n")[0] == s.split("\n")[0] for c, (_, s) in zip(cut, longer))
+    with MathVerifier(workers=1) as verifier:
+        verdicts = verifier.verify_batch([p for p, _ in longer], cut)
+    # An intermediate result can equal the answer by chance (3-1 = 2, 2+0 ...), rarely.
+    assert sum(v.passed for v in verdicts) < 0.2 * len(longer)
+
+
+def test_the_premature_answer_share_is_drawn_per_math_example_and_leaves_code_and_levels_alone():
+    weights = {1: 1.0, 3: 1.0, 4: 1.0}
+    plain = warm_start_pairs("quick", 400, weights)
+    mixed = warm_start_pairs("quick", 400, weights, premature_answer_share=0.5)
+    assert [p.prompt for p, _ in plain] == [p.prompt for p, _ in mixed]  # same problems, same levels
+    changed = [(a, b) for (_, a), (p, b) in zip(plain, mixed) if a != b]
+    assert all(p.domain == "math" for (p, a), (_, b) in zip(plain, mixed) if a != b)
+    multi_step = sum(1 for p, s in plain if p.domain == "math" and s.count("\n") > 1)
+    assert 0.35 * multi_step < len(changed) < 0.65 * multi_step
+    assert mixed == warm_start_pairs("quick", 400, weights, premature_answer_share=0.5)

@@ -193,7 +193,8 @@ def _build_parts(cfg: FamilyConfig, root: Path, show_progress: bool) -> None:
     from darl.embedded.tokenizer import chat_text, train_tokenizer
     from darl.embedded.warm_start import encode_pairs
 
-    pairs = warm_start_pairs(cfg.suite, cfg.warm_start_per_domain, cfg.level_weights)
+    pairs = warm_start_pairs(cfg.suite, cfg.warm_start_per_domain, cfg.level_weights,
+                             premature_answer_share=cfg.premature_answer_share)
     tok_dir = root / "tokenizer"
     if not tok_dir.exists():
         # The tokenizer sees the warm-start text and the suite prompts (never the suite's solutions).

@@ -74,6 +74,16 @@ class RoleSpec:
     init_from: str | None = None
 
 
+# Config fields added after the first shipped build, with the default that reproduces the builds before them.
+_KEY_SINCE = {"premature_answer_share": 0.0}
+
+
+def key_view(config: dict) -> dict:
+    """A config (as `FamilyConfig.to_dict` or a build's manifest has it) without the `_KEY_SINCE` fields that sit
+    at their default: what the cache key hashes, and what two configs must share to be the same build."""
+    return {k: v for k, v in config.items() if k not in _KEY_SINCE or v != _KEY_SINCE[k]}
+
+
 @dataclass(frozen=True)
 class FamilyConfig:
     """Everything that decides what a build produces (and so its cache key).
@@ -81,6 +91,9 @@ class FamilyConfig:
     suite: the embedded suite whose prompts the warm start must avoid and whose text trains the tokenizer.
     vocab_size: BPE target (the corpus may give fewer). max_len: longest prompt+response in tokens.
     warm_start_per_domain: supervised examples per domain; level_weights: how often each level appears in them.
+    premature_answer_share: the share of math warm-start solutions cut after their first line and boxed there
+    (`darl.embedded.tasks_math.premature_answer`), a habit RL can unlearn; 0 in the default preset
+    (docs/embedded.md, "Two ways of answering": measured, and why it is not the default).
     batch_size: packed rows of `row_len` tokens per warm-start step. packing: pack several examples per row (True,
     measured better) or length-bucketed batches of single examples of the same token budget (False).
     seed: model initialisation and data order.
@@ -93,6 +106,7 @@ class FamilyConfig:
     max_len: int = 256
     warm_start_per_domain: int = 6000
     level_weights: dict[int, float] = field(default_factory=lambda: {1: 2.0, 2: 2.0, 3: 1.5, 4: 1.0, 5: 0.5, 6: 0.25})
+    premature_answer_share: float = 0.0
     batch_size: int = 8
     row_len: int = 256
     packing: bool = True
@@ -117,8 +131,10 @@ class FamilyConfig:
         return asdict(self)
 
     def cache_key(self) -> str:
-        """A short hash of the config and CODE_VERSION: the name of the cache folder."""
-        text = json.dumps({"config": self.to_dict(), "code_version": CODE_VERSION}, sort_keys=True)
+        """A short hash of the config and CODE_VERSION: the name of the cache folder. Fields added after a build
+        shipped (`_KEY_SINCE`) count only when they differ from their default, so adding a knob does not orphan
+        the builds made before it (their training data is the same)."""
+        text = json.dumps({"config": key_view(self.to_dict()), "code_version": CODE_VERSION}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from darl.embedded.tasks_code import CodeKnobs, code_problem
-from darl.embedded.tasks_math import MathKnobs, math_problem
+from darl.embedded.tasks_math import MathKnobs, math_problem, premature_answer
 from darl.records import Domain, Problem
 
 Split = Literal["train", "heldout"]
@@ -144,9 +144,12 @@ def embedded_suite(name: str = "default", split: Split = "train",
 
 
 def warm_start_pairs(suite: str, per_domain: int, level_weights: dict[int, float],
-                     domains: tuple[Domain, ...] = ("math", "code")) -> list[tuple[Problem, str]]:
+                     domains: tuple[Domain, ...] = ("math", "code"),
+                     premature_answer_share: float = 0.0) -> list[tuple[Problem, str]]:
     """The supervised warm-start stream: `per_domain` fresh problems per domain, levels drawn with
-    `level_weights`, disjoint from every prompt of the suite's train and heldout splits. Deterministic."""
+    `level_weights`, disjoint from every prompt of the suite's train and heldout splits. Deterministic.
+    `premature_answer_share`: the share of math examples (drawn per example) whose worked solution is replaced by
+    `premature_answer` (the problem's own metadata keeps the full solution)."""
     suite_spec(suite)  # a valid name; every suite's prompts are excluded, so no family has seen any suite problem
     exclude = {p.prompt for name in SUITES for split in ("train", "heldout") for p, _ in suite_pairs(name, split)}
     levels = sorted(level_weights)
@@ -154,6 +157,7 @@ def warm_start_pairs(suite: str, per_domain: int, level_weights: dict[int, float
     out: list[tuple[Problem, str]] = []
     for d, domain in enumerate(domains):
         rng = random.Random(f"warm-start-levels:{domain}")
+        style_rng = random.Random(f"warm-start-style:{domain}")  # its own stream: the levels drawn do not change
         seed = WARM_START_SEED_BASE
         made = 0
         while made < per_domain:
@@ -162,6 +166,8 @@ def warm_start_pairs(suite: str, per_domain: int, level_weights: dict[int, float
             seed += 1
             if problem.prompt in exclude:
                 continue
+            if domain == "math" and style_rng.random() < premature_answer_share:
+                solution = premature_answer(solution)
             out.append((problem, solution))
             made += 1
     return out

@@ -14,6 +14,7 @@ they are a stand-in for the long chains of thought the paper's models write, not
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -232,3 +233,18 @@ def math_problem(knobs: MathKnobs, seed: int, problem_id: str, level: int | None
     metadata = {"raw_prompt": True, "seed": seed, "knobs": asdict(knobs), "level": level, "solution": solution}
     return Problem(id=problem_id, domain="math", prompt=prompt, answer=answer, source=source,
                    metadata=metadata), solution
+
+
+def premature_answer(solution: str) -> str:
+    """`solution` cut after its first line, with the last number of that line boxed as the answer: the answer a
+    hasty solver gives before the work is done (an intermediate result, or an operand of the next step). A one-step
+    solution (one line, then the box) is its own first line and comes back unchanged, so on one-step problems the
+    habit costs nothing and on longer ones it is almost always wrong.
+
+    Why it exists: a family can have part of its warm start written this way (`FamilyConfig.premature_answer_share`),
+    so that its policy starts RL with two ways of answering, one of them reliable, as the paper's distilled models
+    start with careful and hasty reasoning. docs/embedded.md ("Two ways of answering") has what that did."""
+    lines = solution.split("\n")
+    if len(lines) <= 2:
+        return solution
+    return lines[0] + "\n\\boxed{" + re.findall(r"\d+", lines[0])[-1] + "}"
