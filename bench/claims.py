@@ -195,7 +195,7 @@ def prepare_mixed(out: Path, seeds: list[int]) -> Path:
     base = out / "base"
     base.mkdir(parents=True, exist_ok=True)
     pipe = demo.Pipeline(base, spec, print)
-    built = pipe.step("bootstrap", 1, 4, lambda: _family(spec, base, premature_share))
+    built = pipe.step("bootstrap", 1, 4, lambda: demo._bootstrap(spec))
     torch.set_num_threads(1)
     pipe.step("problems", 2, 4, lambda: demo._problems(base, spec, built["suite"]))
     pipe.step("score", 3, 4, lambda: demo._score(base, spec, built["family"], print))

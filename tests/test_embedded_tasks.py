@@ -113,8 +113,8 @@ def test_the_premature_answer_share_is_drawn_per_math_example_and_leaves_code_an
     plain = warm_start_pairs("quick", 400, weights)
     mixed = warm_start_pairs("quick", 400, weights, premature_answer_share=0.5)
     assert [p.prompt for p, _ in plain] == [p.prompt for p, _ in mixed]  # same problems, same levels
-    changed = [(a, b) for (_, a), (p, b) in zip(plain, mixed) if a != b]
-    assert all(p.domain == "math" for (p, a), (_, b) in zip(plain, mixed) if a != b)
+    changed = [p for (p, a), (_, b) in zip(plain, mixed) if a != b]
+    assert all(p.domain == "math" for p in changed)
     multi_step = sum(1 for p, s in plain if p.domain == "math" and s.count("\n") > 1)
     assert 0.35 * multi_step < len(changed) < 0.65 * multi_step
     assert mixed == warm_start_pairs("quick", 400, weights, premature_answer_share=0.5)
