@@ -94,9 +94,7 @@ def _family(spec, base: Path, premature_share: float) -> dict:
     from darl.embedded.family import preset_config
 
     config = dataclasses.replace(preset_config(spec.bootstrap), premature_answer_share=premature_share)
-    family = bootstrap(config=config, cache_dir=base / "family", from_source=True)
-    roles = {role: str(path) for role, path in dict(family).items()}
-    return {"family": roles, "suite": family.suite, "root": str(family.root), "paths": list(roles.values())}
+    return demo.family_record(bootstrap(config=config, cache_dir=base / "family", from_source=True))
 
 
 def prepare_base(base: Path, train_per_level: int = 0, premature_share: float = 0.0) -> Path:
@@ -232,7 +230,8 @@ def write_spec(path: Path, levels: Path, scores: Path, arms: list[str], seeds: l
 
 
 # The claims table: (claim, arm, arm it is compared with), Pass@1 of the first minus the second, paired by seed
-# and problem (`_diff`); a pair whose arms were not both run reads "not run".
+# and problem (`_diff`); only pairs whose arms are both in the comparison are listed, and one not run yet reads
+# "not run".
 CLAIMS = [
     ("1. Difficulty: moderate levels help more than random problems (Level 2 vs random)", "L2_only", "random"),
     ("1. Difficulty: Level 1 vs random", "L1_only", "random"),
@@ -549,8 +548,8 @@ def habit_rows(out: Path) -> list[str]:
             multi_step.add(row["id"])
     if not multi_step:
         return []
-    rows = [f"| arm | complete answers on the {len(multi_step)} multi-step problems | Pass@1 of complete ones | "
-            "Pass@1 of premature ones |", "|---|---|---|---|"]
+    rows = [f"| arm | complete answers on the {len(multi_step)} multi-step problems (lowest - highest seed) | "
+            "Pass@1 of complete ones | Pass@1 of premature ones |", "|---|---|---|---|"]
     found = [("start", _complete_answer_stats(compare_dir / "eval" / "start" / "samples.jsonl", multi_step))
              if (compare_dir / "eval" / "start" / "samples.jsonl").exists() else ("start", None)]
     summary = json.loads((compare_dir / "comparison.json").read_text())
@@ -563,13 +562,15 @@ def habit_rows(out: Path) -> list[str]:
                 stats.append(_complete_answer_stats(steps[-1], multi_step))
         stats = [x for x in stats if x]
         if stats:
-            found.append((arm, tuple(sum(x[i] for x in stats) / len(stats) for i in range(3))))
+            means = tuple(sum(x[i] for x in stats) / len(stats) for i in range(3))
+            found.append((arm, means + (min(x[0] for x in stats), max(x[0] for x in stats))))
     if found[0][1] is not None and found[0][1][0] >= 0.99:
         return []  # a start that always finishes the work (the shipped family): nothing to report
     for name, stat in found:
         if stat:
-            pct = [("-" if value != value else f"{100 * value:.1f}%") for value in stat[1:]]  # nan: none of that kind
-            rows.append(f"| {name} | {100 * stat[0]:.0f}% | {pct[0]} | {pct[1]} |")
+            pct = [("-" if value != value else f"{100 * value:.1f}%") for value in stat[1:3]]  # nan: none of that kind
+            spread = f" ({100 * stat[3]:.0f}-{100 * stat[4]:.0f}%)" if len(stat) > 3 else ""
+            rows.append(f"| {name} | {100 * stat[0]:.0f}%{spread} | {pct[0]} | {pct[1]} |")
     return rows if len(rows) > 2 else []
 
 

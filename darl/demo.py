@@ -132,7 +132,11 @@ def _bootstrap(preset: DemoPreset) -> dict[str, Any]:
     gets the build shipped with darl (copied, not trained)."""
     from darl.embedded.bootstrap import bootstrap
 
-    family = bootstrap(preset=preset.bootstrap)
+    return family_record(bootstrap(preset=preset.bootstrap))
+
+
+def family_record(family) -> dict[str, Any]:
+    """What the bootstrap step records of an `EmbeddedFamily` (its roles' folders, suite, root, build time)."""
     roles = {role: str(path) for role, path in dict(family).items()}
     return {"family": roles, "suite": family.suite, "root": str(family.root),
             "build_seconds": round(family.build_seconds, 1), "paths": list(roles.values())}
