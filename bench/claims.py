@@ -82,8 +82,9 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
 def _family(spec, base: Path, premature_share: float) -> dict:
-    """The demo's bootstrap step, or (with a premature-answer share) a family trained here into BASE/family with
-    that share of its math warm start answering after the first line (docs/embedded.md, "Two ways of answering")."""
+    """The demo's bootstrap step, or (with a premature-answer share) a family trained here into BASE/family whose
+    every role, proxies included, has that share of its math warm start answering after the first line
+    (docs/embedded.md, "Two ways of answering": the habit shared by the proxies)."""
     from darl import demo
 
     if not premature_share:
@@ -93,7 +94,9 @@ def _family(spec, base: Path, premature_share: float) -> dict:
     from darl.embedded.bootstrap import bootstrap
     from darl.embedded.family import preset_config
 
-    config = dataclasses.replace(preset_config(spec.bootstrap), premature_answer_share=premature_share)
+    preset = preset_config(spec.bootstrap)
+    config = dataclasses.replace(preset, roles=tuple(dataclasses.replace(r, premature_answer_share=premature_share)
+                                                     for r in preset.roles))
     return demo.family_record(bootstrap(config=config, cache_dir=base / "family", from_source=True))
 
 

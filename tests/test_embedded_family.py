@@ -9,7 +9,7 @@ import multiprocessing
 import pytest
 
 from darl.embedded.bootstrap import ROLE_INFO, bootstrap
-from darl.embedded.family import ROLES, FamilyConfig, ModelSize, RoleSpec, key_view
+from darl.embedded.family import ROLES, FamilyConfig, ModelSize, RoleSpec
 
 TINY = ModelSize(hidden=32, layers=1, heads=2, kv_heads=1)
 
@@ -110,7 +110,7 @@ def test_the_package_ships_a_build_of_the_default_preset():
     assert shipped is not None, "no shipped build of the default preset: run `python scripts/ship_family.py`"
     manifest = json.loads((shipped / MANIFEST).read_text())
     assert manifest["origin"] == "shipped"
-    assert key_view(manifest["config"]) == key_view(json.loads(json.dumps(cfg.to_dict(), default=str)))
+    assert manifest["config"] == json.loads(json.dumps(cfg.to_dict(), default=str))
     assert all((shipped / manifest["roles"][role]["path"] / "model.safetensors").exists() for role in ROLES)
 
 
@@ -147,13 +147,31 @@ def test_from_source_trains_and_a_config_without_a_shipped_build_trains(tmp_path
                      from_source=True).root == family.root  # its own build is a cache hit
 
 
-def test_a_knob_added_after_a_build_keeps_the_old_key_at_its_default():
+def test_a_premature_answer_share_is_the_roles_own(tmp_path, monkeypatch):
+    """The habit belongs to the role that sets it: the policy warm-starts on the cut solutions and the roles that
+    continue it on complete ones (checked on the examples each role's warm start really received)."""
     import dataclasses
 
-    from darl.embedded.family import preset_config
+    import darl.embedded.warm_start as warm_start_module
 
-    cfg = preset_config("default")
-    assert cfg.premature_answer_share == 0.0
-    without_knob = {k: v for k, v in cfg.to_dict().items() if k != "premature_answer_share"}
-    assert key_view(cfg.to_dict()) == without_knob  # the shipped build's manifest predates the knob
-    assert dataclasses.replace(cfg, premature_answer_share=0.5).cache_key() != cfg.cache_key()
+    seen: list[list] = []
+    real = warm_start_module.warm_start
+
+    def recording(model, examples, *args, **kwargs):
+        seen.append(examples)
+        return real(model, examples, *args, **kwargs)
+
+    monkeypatch.setattr(warm_start_module, "warm_start", recording)
+    base = tiny_config("habit")
+    cfg = dataclasses.replace(base, roles=(dataclasses.replace(base.roles[0], premature_answer_share=1.0),
+                                           *base.roles[1:]))
+    family = bootstrap(config=cfg, cache_dir=tmp_path, show_progress=False, from_source=True)
+    small, medium, large, filter_ = seen
+    assert medium == large == filter_ and small != medium
+    tokens = [sum(len(response) for _, response in ex) for ex in (small, medium)]
+    assert tokens[0] < tokens[1]  # every multi-step math solution of the policy's stream was cut short
+    info = json.loads((family.path("small") / ROLE_INFO).read_text())
+    assert info["premature_answer_share"] == 1.0
+    assert cfg.cache_key() != base.cache_key()
+    with pytest.raises(ValueError, match="premature_answer_share"):
+        RoleSpec("small", TINY, 2, premature_answer_share=1.5)

@@ -193,17 +193,22 @@ def _build_parts(cfg: FamilyConfig, root: Path, show_progress: bool) -> None:
     from darl.embedded.tokenizer import chat_text, train_tokenizer
     from darl.embedded.warm_start import encode_pairs
 
-    pairs = warm_start_pairs(cfg.suite, cfg.warm_start_per_domain, cfg.level_weights,
-                             premature_answer_share=cfg.premature_answer_share)
+    # One warm-start stream per premature-answer share the roles use: the same problems in the same order, only
+    # the written-out math solutions differ (a role's share is its own; docs/embedded.md, "Two ways of answering").
+    pairs = {share: warm_start_pairs(cfg.suite, cfg.warm_start_per_domain, cfg.level_weights,
+                                     premature_answer_share=share)
+             for share in sorted({r.premature_answer_share for r in cfg.roles})}
     tok_dir = root / "tokenizer"
     if not tok_dir.exists():
-        # The tokenizer sees the warm-start text and the suite prompts (never the suite's solutions).
-        texts = [chat_text(p.prompt, s) for p, s in pairs]
+        # The tokenizer sees the first role's warm-start text (every later role continues it, so one text decides
+        # the vocabulary) and the suite prompts (never the suite's solutions).
+        texts = [chat_text(p.prompt, s) for p, s in pairs[cfg.roles[0].premature_answer_share]]
         texts += [chat_text(p.prompt) for split in ("train", "heldout") for p, _ in suite_pairs(cfg.suite, split)]
         with atomic_folder(tok_dir) as tmp:
             train_tokenizer(texts, cfg.vocab_size, tmp)
     tokenizer = AutoTokenizer.from_pretrained(tok_dir)
-    examples = encode_pairs(tokenizer, [(p.prompt, s) for p, s in pairs], cfg.max_len)
+    examples = {share: encode_pairs(tokenizer, [(p.prompt, s) for p, s in stream], cfg.max_len)
+                for share, stream in pairs.items()}
 
     roles_dir = root / "roles"
     roles_dir.mkdir(exist_ok=True)
@@ -218,7 +223,8 @@ def _build_parts(cfg: FamilyConfig, root: Path, show_progress: bool) -> None:
                 continue
             task = progress.add_task(f"{spec.role:<6} (~{STANDS_FOR[spec.role].split(' ')[0]})", total=spec.steps,
                                      loss="-")
-            info[spec.role] = _train_role(cfg, spec, index, tokenizer, examples, roles_dir, info, progress, task)
+            info[spec.role] = _train_role(cfg, spec, index, tokenizer, examples[spec.premature_answer_share],
+                                          roles_dir, info, progress, task)
 
     manifest = {
         "preset": cfg.preset,
@@ -267,6 +273,7 @@ def _train_role(cfg: FamilyConfig, spec: RoleSpec, index: int, tokenizer, exampl
         "train_seconds": round(prior_seconds + seconds, 2),
         "final_loss": round(sum(losses[-10:]) / len(losses[-10:]), 4),
         "init_from": spec.init_from,
+        "premature_answer_share": spec.premature_answer_share,
     }
     with atomic_folder(roles_dir / spec.role) as tmp:  # only complete folders are ever renamed into place
         model.save_pretrained(tmp)

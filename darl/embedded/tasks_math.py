@@ -241,7 +241,7 @@ def premature_answer(solution: str) -> str:
     solution (one line, then the box) is its own first line and comes back unchanged, so on one-step problems the
     habit costs nothing and on longer ones it is almost always wrong.
 
-    Why it exists: a family can have part of its warm start written this way (`FamilyConfig.premature_answer_share`),
+    Why it exists: a family can have part of its warm start written this way (`RoleSpec.premature_answer_share`),
     so that its policy starts RL with two ways of answering, one of them reliable, as the paper's distilled models
     start with careful and hasty reasoning. docs/embedded.md ("Two ways of answering") has what that did."""
     lines = solution.split("\n")
