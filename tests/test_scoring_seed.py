@@ -35,7 +35,7 @@ def _samples(folder) -> dict[tuple[str, int], str]:
 
 
 def test_two_batchings_give_identical_responses(tmp_path, embedded_family):
-    problems = embedded_family.problems("train")[:6]
+    problems = embedded_family.problems("train")[::80][:6]  # one per stretch of levels: some the policy is unsure of
     path = write_problems(problems, tmp_path / "p.parquet")
     model = str(embedded_family.path("small"))
     runs = {}
