@@ -5,8 +5,9 @@
     python bench/claims.py --out DIR --mixed                      # claim 3 (mixed math + code) into DIR/mixed
     python bench/claims.py --out DIR --write-only                 # only re-render docs/benchmarks.md from DIR
     python bench/claims.py --out DIR --premature-share 0.5 --arms two_stage_lr1e-4,random_lr1e-4 --budget 8192 \
-        --train-per-level 200                                     # the same on a family with a habit to unlearn
-                                                                  # (docs/embedded.md); writes DIR/benchmarks.md
+        --train-per-level 200                                     # the same on a family whose proxies share the
+                                                                  # policy's habit (docs/embedded.md); writes
+                                                                  # DIR/benchmarks.md
 
 Steps: (1) the demo's data steps (bootstrap the family, the math train split, proxy scoring K = 4, the paper's
 levels) into DIR/base; (2) a levels file that also holds the problems the filter role dropped (no level), so the
@@ -568,7 +569,7 @@ def habit_rows(out: Path) -> list[str]:
             means = tuple(sum(x[i] for x in stats) / len(stats) for i in range(3))
             found.append((arm, means + (min(x[0] for x in stats), max(x[0] for x in stats))))
     if found[0][1] is not None and found[0][1][0] >= 0.99:
-        return []  # a start that always finishes the work (the shipped family): nothing to report
+        return []  # a start that always finishes the work (a family without the habit): nothing to report
     for name, stat in found:
         if stat:
             pct = [("-" if value != value else f"{100 * value:.1f}%") for value in stat[1:3]]  # nan: none of that kind
